@@ -1,0 +1,629 @@
+//! The client: configuration, the two API calls, and turning answers into statuses or errors.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use crate::auth::{AuthScheme, Secret};
+use crate::cancel::{cancelled, sleep_until, Cancel};
+use crate::error::{clean_server_text, Error, ErrorKind};
+use crate::http::{Failure, Origin, Response, Stage, Transport};
+use crate::model::{error_detail, DeploymentStatus};
+use crate::retry::{parse_retry_after, Attempt, Method, RetryPolicy};
+
+pub const DEFAULT_BASE_URL: &str = "https://api.qovery.com";
+pub const ENV_TOKEN: &str = "QOVERY_API_TOKEN";
+pub const ENV_URL: &str = "QOVERY_API_URL";
+pub const DEFAULT_USER_AGENT: &str = concat!("qovery-redeploy/", env!("CARGO_PKG_VERSION"));
+
+/// Options of a redeploy request.
+#[derive(Clone, Copy, Default)]
+pub struct RedeployOptions<'a> {
+    /// `applyImmediately`: apply regardless of the maintenance window. `None` leaves the
+    /// query parameter out (the server's default).
+    pub apply_immediately: Option<bool>,
+    /// Polled while the call blocks; see [`Cancel`].
+    pub cancel: Option<&'a dyn Cancel>,
+}
+
+impl fmt::Debug for RedeployOptions<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedeployOptions")
+            .field("apply_immediately", &self.apply_immediately)
+            .field("cancel", &self.cancel.is_some())
+            .finish()
+    }
+}
+
+/// Builds a [`Client`]. Every setting has a default; only the token is required (directly or
+/// from `QOVERY_API_TOKEN` with [`from_env`](Self::from_env)).
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    token: Option<Secret>,
+    token_error: Option<String>,
+    auth_scheme: AuthScheme,
+    base_url: Option<String>,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    deadline: Duration,
+    max_retries: u32,
+    user_agent: Option<String>,
+    from_env: bool,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            token: None,
+            token_error: None,
+            auth_scheme: AuthScheme::Auto,
+            base_url: None,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            deadline: Duration::from_secs(60),
+            max_retries: 2,
+            user_agent: None,
+            from_env: false,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The API token. Checked by [`build`](Self::build): non-empty, printable ASCII, no
+    /// whitespace or control characters.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        match Secret::new(token) {
+            Ok(secret) => {
+                self.token = Some(secret);
+                self.token_error = None;
+            }
+            Err(e) => {
+                self.token = None;
+                self.token_error = Some(e.message().to_owned());
+            }
+        }
+        self
+    }
+
+    pub fn auth_scheme(mut self, scheme: AuthScheme) -> Self {
+        self.auth_scheme = scheme;
+        self
+    }
+
+    /// Default `https://api.qovery.com`. `http://` is accepted only for loopback hosts.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Longest wait for a TCP connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Longest one attempt may take, from connecting to the last byte (default 30 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Longest one call may take, retries and their waits included (default 60 s).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Retries after a failed attempt, where retrying is safe (default 2).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// Default `qovery-redeploy/<version>`.
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = Some(agent.into());
+        self
+    }
+
+    /// Take the token from `QOVERY_API_TOKEN` and the URL from `QOVERY_API_URL` where they
+    /// were not set on the builder.
+    pub fn from_env(mut self) -> Self {
+        self.from_env = true;
+        self
+    }
+
+    pub fn build(self) -> Result<Client, Error> {
+        let env = |name: &str| -> Result<Option<String>, Error> {
+            match std::env::var(name) {
+                Ok(v) if v.is_empty() => Ok(None),
+                Ok(v) => Ok(Some(v)),
+                Err(std::env::VarError::NotPresent) => Ok(None),
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    Err(Error::invalid(format!("{name} is not valid UTF-8")))
+                }
+            }
+        };
+        if let Some(message) = self.token_error {
+            return Err(Error::invalid(message));
+        }
+        let token = match (self.token, self.from_env) {
+            (Some(t), _) => t,
+            (None, true) => match env(ENV_TOKEN)? {
+                Some(t) => Secret::new(t)
+                    .map_err(|e| Error::invalid(format!("{ENV_TOKEN}: {}", e.message())))?,
+                None => {
+                    return Err(Error::invalid(format!(
+                        "no API token: set {ENV_TOKEN} or pass a token"
+                    )))
+                }
+            },
+            (None, false) => return Err(Error::invalid("no API token given")),
+        };
+        let base_url = match (self.base_url, self.from_env) {
+            (Some(u), _) => u,
+            (None, true) => env(ENV_URL)?.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
+            (None, false) => DEFAULT_BASE_URL.to_owned(),
+        };
+        for (name, value) in [
+            ("connect timeout", self.connect_timeout),
+            ("request timeout", self.request_timeout),
+            ("deadline", self.deadline),
+        ] {
+            if value.is_zero() {
+                return Err(Error::invalid(format!("the {name} must be positive")));
+            }
+        }
+        let user_agent = self
+            .user_agent
+            .unwrap_or_else(|| DEFAULT_USER_AGENT.to_owned());
+        if user_agent.is_empty()
+            || user_agent.len() > 256
+            || user_agent
+                .chars()
+                .any(|c| !(c == ' ' || c.is_ascii_graphic()))
+        {
+            return Err(Error::invalid(
+                "the user agent must be 1 to 256 printable ASCII characters",
+            ));
+        }
+        let origin = Origin::parse(&base_url)?;
+        let scheme = token.resolve(self.auth_scheme);
+        let mut headers = Zeroizing::new(Vec::with_capacity(256));
+        headers.extend_from_slice(b"Host: ");
+        headers.extend_from_slice(origin.host_header().as_bytes());
+        headers.extend_from_slice(b"\r\nUser-Agent: ");
+        headers.extend_from_slice(user_agent.as_bytes());
+        headers.extend_from_slice(b"\r\nAccept: application/json\r\n");
+        headers.extend_from_slice(&token.header_line(scheme));
+        let transport = Transport::new(origin, self.connect_timeout)?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                transport,
+                headers,
+                token,
+                scheme,
+                user_agent,
+                request_timeout: self.request_timeout,
+                deadline: self.deadline,
+                policy: RetryPolicy {
+                    max_retries: self.max_retries,
+                    ..RetryPolicy::default()
+                },
+            }),
+        })
+    }
+}
+
+/// A Qovery API client. Build it once and share it: it is `Send + Sync`, cheap to clone
+/// (one `Arc`), and keeps connections open for reuse.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    transport: Transport,
+    /// Host, User-Agent, Accept and Authorization lines, zeroed on drop.
+    headers: Zeroizing<Vec<u8>>,
+    token: Secret,
+    scheme: AuthScheme,
+    user_agent: String,
+    request_timeout: Duration,
+    deadline: Duration,
+    policy: RetryPolicy,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url())
+            .field("auth_scheme", &self.inner.scheme)
+            .field("token", &"[REDACTED]")
+            .field("user_agent", &self.inner.user_agent)
+            .field("request_timeout", &self.inner.request_timeout)
+            .field("deadline", &self.inner.deadline)
+            .field("max_retries", &self.inner.policy.max_retries)
+            .finish()
+    }
+}
+
+/// A database id, checked to be a UUID before it goes anywhere near a URL.
+pub fn parse_database_id(id: &str) -> Result<Uuid, Error> {
+    let shown = || {
+        let cut: String = id.chars().take(48).collect();
+        format!("{cut:?}{}", if cut.len() < id.len() { "..." } else { "" })
+    };
+    if id.len() != 36 {
+        return Err(Error::invalid(format!(
+            "invalid database id {}: expected a UUID like 3c90c3cc-0d44-4b50-8888-8dd25736052a",
+            shown()
+        )));
+    }
+    Uuid::try_parse(id).map_err(|_| {
+        Error::invalid(format!(
+            "invalid database id {}: expected a UUID like 3c90c3cc-0d44-4b50-8888-8dd25736052a",
+            shown()
+        ))
+    })
+}
+
+impl Client {
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from `QOVERY_API_TOKEN` and `QOVERY_API_URL`.
+    pub fn from_env() -> Result<Client, Error> {
+        ClientBuilder::default().from_env().build()
+    }
+
+    pub fn base_url(&self) -> &str {
+        self.inner.transport.origin().base_url()
+    }
+
+    /// The scheme the token is sent with (`Auto` resolved).
+    pub fn auth_scheme(&self) -> AuthScheme {
+        self.inner.scheme
+    }
+
+    /// `POST /database/{id}/redeploy`: asks for a redeploy; the answer (202) is the status
+    /// of the new deployment request.
+    pub fn redeploy_database(
+        &self,
+        database_id: &str,
+        options: RedeployOptions<'_>,
+    ) -> Result<DeploymentStatus, Error> {
+        self.redeploy_until(database_id, options, None)
+    }
+
+    /// [`redeploy_database`](Self::redeploy_database) ending by `deadline` at the latest.
+    pub(crate) fn redeploy_until(
+        &self,
+        database_id: &str,
+        options: RedeployOptions<'_>,
+        deadline: Option<Instant>,
+    ) -> Result<DeploymentStatus, Error> {
+        let id = parse_database_id(database_id)?;
+        let query = match options.apply_immediately {
+            None => "",
+            Some(true) => "?applyImmediately=true",
+            Some(false) => "?applyImmediately=false",
+        };
+        let path = format!("/database/{}/redeploy{query}", id.hyphenated());
+        self.call(Method::Post, &path, deadline, options.cancel)
+    }
+
+    /// `GET /database/{id}/status`.
+    pub fn database_status(&self, database_id: &str) -> Result<DeploymentStatus, Error> {
+        self.database_status_with(database_id, None, None)
+    }
+
+    /// [`database_status`](Self::database_status) with an earlier deadline and a cancel poll.
+    pub fn database_status_with(
+        &self,
+        database_id: &str,
+        deadline: Option<Instant>,
+        cancel: Option<&dyn Cancel>,
+    ) -> Result<DeploymentStatus, Error> {
+        let id = parse_database_id(database_id)?;
+        let path = format!("/database/{}/status", id.hyphenated());
+        self.call(Method::Get, &path, deadline, cancel)
+    }
+
+    /// Sends one API call with retries where safe, within the client's deadline (or the
+    /// earlier `deadline` given).
+    fn call(
+        &self,
+        method: Method,
+        path: &str,
+        deadline: Option<Instant>,
+        cancel: Option<&dyn Cancel>,
+    ) -> Result<DeploymentStatus, Error> {
+        let inner = &*self.inner;
+        let start = Instant::now();
+        let mut deadline_at = start + inner.deadline;
+        if let Some(d) = deadline {
+            deadline_at = deadline_at.min(d);
+        }
+        let request = self.request_bytes(method, path);
+        let mut retry = 0;
+        loop {
+            if cancelled(cancel) {
+                return Err(Error::new(ErrorKind::Cancelled, "cancelled"));
+            }
+            let attempt_start = Instant::now();
+            let attempt_deadline = deadline_at.min(attempt_start + inner.request_timeout);
+            let result =
+                inner
+                    .transport
+                    .send(&request, method.idempotent(), attempt_deadline, cancel);
+            let elapsed = attempt_start.elapsed();
+            let (error, attempt) = match result {
+                Ok(response) => {
+                    log::debug!(
+                        target: "qovery_redeploy",
+                        "{} {} -> {} (attempt {}, {:.1} ms)",
+                        method.as_str(), path, response.status, retry + 1,
+                        elapsed.as_secs_f64() * 1000.0
+                    );
+                    if (200..300).contains(&response.status) {
+                        return decode_status(&response);
+                    }
+                    self.error_for_answer(&response)
+                }
+                Err(failure) => {
+                    log::debug!(
+                        target: "qovery_redeploy",
+                        "{} {} -> failed: {} (attempt {}, {:.1} ms)",
+                        method.as_str(), path, failure.message, retry + 1,
+                        elapsed.as_secs_f64() * 1000.0
+                    );
+                    self.error_for_failure(method, failure)
+                }
+            };
+            let Some(wait) = inner.policy.decide(method, &attempt, retry) else {
+                return Err(error);
+            };
+            let resume = Instant::now() + wait;
+            if resume >= deadline_at {
+                return Err(error);
+            }
+            log::warn!(
+                target: "qovery_redeploy",
+                "{} {}: {}; retrying in {} ms",
+                method.as_str(), path, error, wait.as_millis()
+            );
+            if !sleep_until(resume, cancel) {
+                return Err(Error::new(ErrorKind::Cancelled, "cancelled"));
+            }
+            retry += 1;
+        }
+    }
+
+    fn request_bytes(&self, method: Method, path: &str) -> Zeroizing<Vec<u8>> {
+        let inner = &*self.inner;
+        let prefix = inner.transport.origin().path_prefix();
+        let mut req = Zeroizing::new(Vec::with_capacity(
+            inner.headers.len() + path.len() + prefix.len() + 64,
+        ));
+        req.extend_from_slice(method.as_str().as_bytes());
+        req.push(b' ');
+        req.extend_from_slice(prefix.as_bytes());
+        req.extend_from_slice(path.as_bytes());
+        req.extend_from_slice(b" HTTP/1.1\r\n");
+        req.extend_from_slice(&inner.headers);
+        if method == Method::Post {
+            req.extend_from_slice(b"Content-Length: 0\r\n");
+        }
+        req.extend_from_slice(b"\r\n");
+        req
+    }
+
+    /// An answer that is not a 2xx: the error its status means.
+    fn error_for_answer(&self, response: &Response) -> (Error, Attempt) {
+        let status = response.status;
+        let secret = self.inner.token.expose();
+        let detail = error_detail(&response.body);
+        let retry_after = response
+            .retry_after
+            .as_deref()
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let in_progress = detail.as_deref().is_some_and(|d| {
+            let d = d.to_ascii_lowercase();
+            d.contains("in progress") || d.contains("inprogress") || d.contains("already running")
+        });
+        let (kind, message) = match status {
+            401 => (
+                ErrorKind::Unauthorized,
+                "the API refused the token".to_owned(),
+            ),
+            403 => (
+                ErrorKind::Forbidden,
+                "the token may not act on this database".to_owned(),
+            ),
+            404 => (ErrorKind::NotFound, "database not found".to_owned()),
+            409 => (
+                ErrorKind::Conflict,
+                "conflict: another operation is in progress on this database".to_owned(),
+            ),
+            400 if in_progress => (
+                ErrorKind::Conflict,
+                "an action is already in progress on this database".to_owned(),
+            ),
+            429 => (ErrorKind::RateLimited, "rate limited by the API".to_owned()),
+            500..=599 => (ErrorKind::Server, "the API failed".to_owned()),
+            300..=399 => (
+                ErrorKind::Http,
+                format!(
+                    "redirect to {} refused: the client never follows redirects",
+                    clean_server_text(
+                        response.location.as_deref().unwrap_or("(no location)"),
+                        secret
+                    )
+                ),
+            ),
+            _ => (ErrorKind::Http, "unexpected answer from the API".to_owned()),
+        };
+        let error = Error::new(kind, format!("{message} (HTTP {status})"))
+            .with_http_status(status)
+            .with_detail(detail, secret)
+            .with_retry_after(if kind == ErrorKind::RateLimited || status == 503 {
+                retry_after
+            } else {
+                None
+            });
+        let attempt = Attempt {
+            stage: Stage::Answered(status),
+            kind,
+            retry_after,
+        };
+        (error, attempt)
+    }
+
+    /// An exchange that did not produce a complete answer.
+    fn error_for_failure(&self, method: Method, failure: Failure) -> (Error, Attempt) {
+        let secret = self.inner.token.expose();
+        let message = clean_server_text(&failure.message, secret);
+        let attempt = Attempt {
+            stage: failure.stage,
+            kind: failure.kind,
+            retry_after: None,
+        };
+        let error = match failure.stage {
+            Stage::NotSent => Error::new(failure.kind, message),
+            Stage::Sent if method == Method::Post => {
+                let kind = if failure.kind == ErrorKind::Cancelled {
+                    ErrorKind::Cancelled
+                } else {
+                    ErrorKind::OutcomeUnknown
+                };
+                Error::new(
+                    kind,
+                    format!(
+                        "no answer to the redeploy request ({message}); it may have been \
+                         processed: check the database status before trying again"
+                    ),
+                )
+            }
+            Stage::Sent => Error::new(failure.kind, message),
+            Stage::Answered(status) => {
+                let kind = match failure.kind {
+                    ErrorKind::Cancelled | ErrorKind::Timeout => failure.kind,
+                    _ if (200..300).contains(&status) => ErrorKind::Decode,
+                    _ => self
+                        .error_for_answer(&Response {
+                            status,
+                            retry_after: None,
+                            location: None,
+                            body: Vec::new(),
+                        })
+                        .0
+                        .kind(),
+                };
+                Error::new(kind, format!("HTTP {status} answer unreadable: {message}"))
+                    .with_http_status(status)
+            }
+        };
+        (error, attempt)
+    }
+}
+
+fn decode_status(response: &Response) -> Result<DeploymentStatus, Error> {
+    let fail = |msg: String| Error::new(ErrorKind::Decode, msg).with_http_status(response.status);
+    let body = std::str::from_utf8(&response.body)
+        .map_err(|_| fail("response body is not UTF-8".to_owned()))?;
+    if body.trim().is_empty() {
+        return Err(fail(format!(
+            "HTTP {} answer has an empty body, expected a deployment Status",
+            response.status
+        )));
+    }
+    DeploymentStatus::from_json(body).map_err(|e| e.with_http_status(response.status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_ids_must_be_uuids() {
+        assert!(parse_database_id("3c90c3cc-0d44-4b50-8888-8dd25736052a").is_ok());
+        for bad in [
+            "",
+            "../x",
+            "a%2Fb",
+            "3c90c3cc-0d44-4b50-8888-8dd25736052a/../../x",
+            "3c90c3cc0d444b5088888dd25736052a",
+            "{3c90c3cc-0d44-4b50-8888-8dd2573605}",
+            "3c90c3cc-0d44-4b50-8888-8dd25736052\0",
+            "3c90c3cc-0d44-4b50-8888-8dd25736052g",
+            &"a".repeat(10_000),
+        ] {
+            let e = parse_database_id(bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput);
+            assert!(e.to_string().len() < 200);
+        }
+    }
+
+    #[test]
+    fn builder_refuses_bad_settings() {
+        let ok = || {
+            Client::builder()
+                .token("tok")
+                .base_url("http://127.0.0.1:1")
+        };
+        assert!(ok().build().is_ok());
+        assert_eq!(
+            Client::builder().build().unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            ok().token("a\r\nb").build().unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            ok().token("").build().unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            ok().base_url("http://example.com")
+                .build()
+                .unwrap_err()
+                .kind(),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            ok().deadline(Duration::ZERO).build().unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            ok().user_agent("a\nb").build().unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let c = Client::builder()
+            .token("s3cr3t-token")
+            .base_url("http://127.0.0.1:1")
+            .build()
+            .unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        let b = Client::builder().token("s3cr3t-token");
+        assert!(!format!("{b:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn client_is_send_sync() {
+        fn check<T: Send + Sync + Clone + 'static>() {}
+        check::<Client>();
+        check::<Error>();
+        check::<DeploymentStatus>();
+    }
+}

@@ -1,0 +1,304 @@
+//! Waiting for a deployment to end.
+//!
+//! Right after a redeploy is accepted, the status endpoint may still show the *previous*
+//! deployment's terminal state (terraform-provider-qovery #467): a waiter that stops at the
+//! first `DEPLOYED` reports success for a deployment that has not started. Peers sleep a few
+//! seconds and hope. This waiter instead decides whether a terminal status belongs to the
+//! deployment it waits for:
+//!
+//! * both the accepted (202) status and the polled one carry a `deployment_request_id`: they
+//!   must match (or ours must have been seen in progress, then superseded);
+//! * otherwise: the deployment must have been seen in progress, or `settle_delay` must have
+//!   passed since the redeploy was accepted.
+//!
+//! A wait always ends: success, failure, its own timeout, a non-transient error, or cancel.
+
+use std::fmt;
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+use crate::cancel::{cancelled, sleep_until, Cancel};
+use crate::client::{Client, RedeployOptions};
+use crate::error::{Error, ErrorKind};
+use crate::model::DeploymentStatus;
+
+/// A progress callback: gets each status whose state changed; `Break` stops the wait with
+/// [`ErrorKind::Cancelled`].
+pub type OnProgress<'a> = &'a mut dyn FnMut(&DeploymentStatus) -> ControlFlow<()>;
+
+/// How to wait. `Default` gives 30 minutes, a poll every 3 s and a 10 s settle delay.
+pub struct WaitOptions<'a> {
+    /// Bound on the whole wait (for [`Client::redeploy_and_wait`], the redeploy included).
+    pub timeout: Duration,
+    pub poll_interval: Duration,
+    /// Without a request id to correlate with, how long after the redeploy a terminal state
+    /// is trusted even though the deployment was never seen in progress.
+    pub settle_delay: Duration,
+    pub on_progress: Option<OnProgress<'a>>,
+    pub cancel: Option<&'a dyn Cancel>,
+    /// The redeploy's 202 status, to tell its deployment from the previous one. `None`: the
+    /// first success or failure state seen ends the wait.
+    pub accepted: Option<&'a DeploymentStatus>,
+}
+
+impl Default for WaitOptions<'_> {
+    fn default() -> Self {
+        WaitOptions {
+            timeout: Duration::from_secs(30 * 60),
+            poll_interval: Duration::from_secs(3),
+            settle_delay: Duration::from_secs(10),
+            on_progress: None,
+            cancel: None,
+            accepted: None,
+        }
+    }
+}
+
+impl fmt::Debug for WaitOptions<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitOptions")
+            .field("timeout", &self.timeout)
+            .field("poll_interval", &self.poll_interval)
+            .field("settle_delay", &self.settle_delay)
+            .field("on_progress", &self.on_progress.is_some())
+            .field("cancel", &self.cancel.is_some())
+            .field("accepted", &self.accepted.map(|s| s.deployment_request_id))
+            .finish()
+    }
+}
+
+/// Tells the deployment waited for from earlier ones.
+struct Tracker {
+    ours: Option<uuid::Uuid>,
+    correlating: bool,
+    accepted_at: Instant,
+    settle_delay: Duration,
+    seen_in_progress: bool,
+}
+
+impl Tracker {
+    fn new(accepted: Option<&DeploymentStatus>, settle_delay: Duration, now: Instant) -> Self {
+        Tracker {
+            ours: accepted.and_then(|s| s.deployment_request_id),
+            correlating: accepted.is_some(),
+            accepted_at: now,
+            settle_delay,
+            seen_in_progress: false,
+        }
+    }
+
+    /// Whether `status` is the final word on the deployment waited for.
+    fn is_final(&mut self, status: &DeploymentStatus, now: Instant) -> bool {
+        let ended = status.is_success() || status.is_failure();
+        if !self.correlating {
+            return ended;
+        }
+        let same = match (self.ours, status.deployment_request_id) {
+            (Some(ours), Some(seen)) => Some(ours == seen),
+            _ => None,
+        };
+        if !ended {
+            // In progress. With ids, only ours counts (a previous deployment may still run).
+            if same != Some(false) {
+                self.seen_in_progress = true;
+            }
+            return false;
+        }
+        match same {
+            Some(true) => true,
+            Some(false) => self.seen_in_progress,
+            None => {
+                self.seen_in_progress || now.duration_since(self.accepted_at) >= self.settle_delay
+            }
+        }
+    }
+}
+
+impl Client {
+    /// Polls `GET /database/{id}/status` until the deployment ends. `DEPLOYED` returns the
+    /// status; a failure state (`*_ERROR`, `CANCELED`) is [`ErrorKind::DeploymentFailed`]
+    /// carrying it. Transient poll failures are retried within the timeout; 401/403/404 and
+    /// other definite answers end the wait.
+    pub fn wait_for_database(
+        &self,
+        database_id: &str,
+        mut options: WaitOptions<'_>,
+    ) -> Result<DeploymentStatus, Error> {
+        crate::client::parse_database_id(database_id)?;
+        let deadline = Instant::now() + options.timeout;
+        self.wait_until(database_id, &mut options, deadline, None)
+    }
+
+    /// Redeploys, then waits for that deployment (correlated with the 202's request id).
+    /// `wait.timeout` bounds both; the accepted status is reported to `on_progress` first.
+    pub fn redeploy_and_wait(
+        &self,
+        database_id: &str,
+        redeploy: RedeployOptions<'_>,
+        mut wait: WaitOptions<'_>,
+    ) -> Result<DeploymentStatus, Error> {
+        let deadline = Instant::now() + wait.timeout;
+        let redeploy = RedeployOptions {
+            cancel: redeploy.cancel.or(wait.cancel),
+            ..redeploy
+        };
+        let accepted = self
+            .redeploy_until(database_id, redeploy, Some(deadline))
+            .map_err(|e| {
+                if e.kind() == ErrorKind::Timeout && Instant::now() >= deadline {
+                    e.with_kind(ErrorKind::WaitTimeout)
+                } else {
+                    e
+                }
+            })?;
+        if let Some(report) = wait.on_progress.as_mut() {
+            if report(&accepted).is_break() {
+                return Err(
+                    Error::new(ErrorKind::Cancelled, "cancelled by the progress callback")
+                        .with_status(accepted),
+                );
+            }
+        }
+        self.wait_until(database_id, &mut wait, deadline, Some(&accepted))
+    }
+
+    /// `last_reported`: the accepted status, already given to `on_progress`.
+    fn wait_until(
+        &self,
+        database_id: &str,
+        options: &mut WaitOptions<'_>,
+        deadline: Instant,
+        last_reported: Option<&DeploymentStatus>,
+    ) -> Result<DeploymentStatus, Error> {
+        let poll_interval = options.poll_interval.max(Duration::from_millis(10));
+        let accepted = last_reported.or(options.accepted);
+        let mut tracker = Tracker::new(accepted, options.settle_delay, Instant::now());
+        let mut last: Option<DeploymentStatus> = last_reported.cloned();
+        let mut reported_key = last_reported.map(progress_key);
+        let mut last_error: Option<Error>;
+        let cancel = options.cancel;
+        let stop = |last: Option<DeploymentStatus>, kind: ErrorKind, message: String| {
+            let e = Error::new(kind, message);
+            match last {
+                Some(s) => e.with_status(s),
+                None => e,
+            }
+        };
+        loop {
+            if cancelled(cancel) {
+                return Err(stop(last, ErrorKind::Cancelled, "cancelled".into()));
+            }
+            match self.database_status_with(database_id, Some(deadline), cancel) {
+                Ok(status) => {
+                    last_error = None;
+                    let key = progress_key(&status);
+                    if reported_key.as_ref() != Some(&key) {
+                        reported_key = Some(key);
+                        if let Some(report) = options.on_progress.as_mut() {
+                            if report(&status).is_break() {
+                                return Err(stop(
+                                    Some(status),
+                                    ErrorKind::Cancelled,
+                                    "cancelled by the progress callback".into(),
+                                ));
+                            }
+                        }
+                    }
+                    if tracker.is_final(&status, Instant::now()) {
+                        if status.is_success() {
+                            return Ok(status);
+                        }
+                        let message = format!("deployment ended in {}", status.state);
+                        return Err(stop(Some(status), ErrorKind::DeploymentFailed, message));
+                    }
+                    last = Some(status);
+                }
+                Err(e) if e.kind() == ErrorKind::Cancelled => {
+                    return Err(stop(last, ErrorKind::Cancelled, e.message().to_owned()));
+                }
+                Err(e) if e.is_transient() => {
+                    log::warn!(target: "qovery_redeploy", "status poll failed, will poll again: {e}");
+                    last_error = Some(e);
+                }
+                Err(e) => return Err(e),
+            }
+            let next = Instant::now() + poll_interval;
+            if next >= deadline {
+                let mut message = match &last {
+                    Some(s) => format!("wait timed out; last state {}", s.state),
+                    None => "wait timed out before any status was read".to_owned(),
+                };
+                if let Some(e) = last_error {
+                    message.push_str(&format!("; last poll failed: {e}"));
+                }
+                return Err(stop(last, ErrorKind::WaitTimeout, message));
+            }
+            if !sleep_until(next, cancel) {
+                return Err(stop(last, ErrorKind::Cancelled, "cancelled".into()));
+            }
+        }
+    }
+}
+
+/// What counts as a change worth reporting.
+fn progress_key(s: &DeploymentStatus) -> (String, Option<uuid::Uuid>, String) {
+    (
+        s.state.as_str().to_owned(),
+        s.deployment_request_id,
+        s.status_details.status.as_str().to_owned(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(state: &str, rid: Option<&str>) -> DeploymentStatus {
+        let rid = rid.map_or("null".to_owned(), |r| format!("\"{r}\""));
+        DeploymentStatus::from_json(&format!(
+            r#"{{"id":"3c90c3cc-0d44-4b50-8888-8dd25736052a","state":"{state}",
+            "service_deployment_status":"UP_TO_DATE","is_part_last_deployment":true,
+            "status_details":{{"action":"DEPLOY","status":"ONGOING","sub_action":"NONE"}},
+            "deployment_request_id":{rid},"deployment_requests_count":1}}"#
+        ))
+        .unwrap()
+    }
+
+    const OLD: &str = "11111111-1111-4111-8111-111111111111";
+    const NEW: &str = "22222222-2222-4222-8222-222222222222";
+
+    #[test]
+    fn stale_terminal_state_with_other_request_id_is_ignored() {
+        let accepted = status("QUEUED", Some(NEW));
+        let t0 = Instant::now();
+        let mut t = Tracker::new(Some(&accepted), Duration::from_secs(10), t0);
+        let late = t0 + Duration::from_secs(3600);
+        assert!(!t.is_final(&status("DEPLOYED", Some(OLD)), late));
+        assert!(!t.is_final(&status("DEPLOYING", Some(OLD)), late));
+        assert!(!t.seen_in_progress);
+        assert!(!t.is_final(&status("DEPLOYING", Some(NEW)), late));
+        assert!(t.is_final(&status("DEPLOYMENT_ERROR", Some(NEW)), late));
+    }
+
+    #[test]
+    fn without_ids_progress_or_settle_delay_is_required() {
+        let accepted = status("QUEUED", None);
+        let t0 = Instant::now();
+        let mut t = Tracker::new(Some(&accepted), Duration::from_secs(10), t0);
+        assert!(!t.is_final(&status("DEPLOYED", Some(OLD)), t0 + Duration::from_secs(1)));
+        assert!(t.is_final(&status("DEPLOYED", Some(OLD)), t0 + Duration::from_secs(11)));
+        let mut t = Tracker::new(Some(&accepted), Duration::from_secs(10), t0);
+        assert!(!t.is_final(&status("FUTURE_STATE", None), t0));
+        assert!(t.is_final(&status("DEPLOYED", None), t0 + Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn unknown_and_other_settled_states_keep_waiting() {
+        let mut t = Tracker::new(None, Duration::ZERO, Instant::now());
+        for s in ["SOMETHING_NEW", "STOPPED", "RESTARTED", "DELETED", "QUEUED"] {
+            assert!(!t.is_final(&status(s, None), Instant::now()), "{s}");
+        }
+        assert!(t.is_final(&status("FUTURE_THING_ERROR", None), Instant::now()));
+        assert!(t.is_final(&status("CANCELED", None), Instant::now()));
+    }
+}

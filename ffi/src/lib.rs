@@ -1,0 +1,1 @@
+//! C ABI for qovery-redeploy (see issue 3).

@@ -1,0 +1,1 @@
+//! Python bindings for qovery-redeploy (see issue 4).
