@@ -196,10 +196,9 @@ open_enum! {
     }
 }
 
-impl Default for ServiceSubAction {
-    fn default() -> Self {
-        ServiceSubAction::None
-    }
+/// The schema's default for a missing `sub_action`.
+fn no_sub_action() -> ServiceSubAction {
+    ServiceSubAction::None
 }
 
 open_enum! {
@@ -232,7 +231,7 @@ open_enum! {
 pub struct StatusDetails {
     pub action: ServiceAction,
     pub status: ServiceActionStatus,
-    #[serde(default)]
+    #[serde(default = "no_sub_action")]
     pub sub_action: ServiceSubAction,
 }
 
