@@ -44,6 +44,13 @@ impl Cancel for CancelToken {
     }
 }
 
+/// `from + wait`, saturating: a caller may pass `Duration::MAX` to mean "no bound" (plain
+/// `Instant + Duration` would panic on overflow).
+pub(crate) fn after(from: Instant, wait: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    from.checked_add(wait.min(CENTURY)).unwrap_or(from)
+}
+
 pub(crate) fn cancelled(cancel: Option<&dyn Cancel>) -> bool {
     cancel.is_some_and(|c| c.is_cancelled())
 }

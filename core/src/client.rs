@@ -8,7 +8,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::auth::{AuthScheme, Secret};
-use crate::cancel::{cancelled, sleep_until, Cancel};
+use crate::cancel::{after, cancelled, sleep_until, Cancel};
 use crate::error::{clean_server_text, Error, ErrorKind};
 use crate::http::{Failure, Origin, Response, Stage, Transport};
 use crate::model::{error_detail, DeploymentStatus};
@@ -345,7 +345,7 @@ impl Client {
     ) -> Result<DeploymentStatus, Error> {
         let inner = &*self.inner;
         let start = Instant::now();
-        let mut deadline_at = start + inner.deadline;
+        let mut deadline_at = after(start, inner.deadline);
         if let Some(d) = deadline {
             deadline_at = deadline_at.min(d);
         }
@@ -356,7 +356,7 @@ impl Client {
                 return Err(Error::new(ErrorKind::Cancelled, "cancelled"));
             }
             let attempt_start = Instant::now();
-            let attempt_deadline = deadline_at.min(attempt_start + inner.request_timeout);
+            let attempt_deadline = deadline_at.min(after(attempt_start, inner.request_timeout));
             let result =
                 inner
                     .transport
@@ -388,7 +388,7 @@ impl Client {
             let Some(wait) = inner.policy.decide(method, &attempt, retry) else {
                 return Err(error);
             };
-            let resume = Instant::now() + wait;
+            let resume = after(Instant::now(), wait);
             if resume >= deadline_at {
                 return Err(error);
             }

@@ -17,10 +17,13 @@ use std::fmt;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use crate::cancel::{cancelled, sleep_until, Cancel};
+use crate::cancel::{after, cancelled, sleep_until, Cancel};
 use crate::client::{Client, RedeployOptions};
 use crate::error::{Error, ErrorKind};
 use crate::model::DeploymentStatus;
+
+/// Time left for the last status poll before the wait's deadline.
+const FINAL_POLL_BUDGET: Duration = Duration::from_millis(250);
 
 /// A progress callback: gets each status whose state changed; `Break` stops the wait with
 /// [`ErrorKind::Cancelled`].
@@ -125,7 +128,7 @@ impl Client {
         mut options: WaitOptions<'_>,
     ) -> Result<DeploymentStatus, Error> {
         crate::client::parse_database_id(database_id)?;
-        let deadline = Instant::now() + options.timeout;
+        let deadline = after(Instant::now(), options.timeout);
         self.wait_until(database_id, &mut options, deadline, None)
     }
 
@@ -137,7 +140,7 @@ impl Client {
         redeploy: RedeployOptions<'_>,
         mut wait: WaitOptions<'_>,
     ) -> Result<DeploymentStatus, Error> {
-        let deadline = Instant::now() + wait.timeout;
+        let deadline = after(Instant::now(), wait.timeout);
         let redeploy = RedeployOptions {
             cancel: redeploy.cancel.or(wait.cancel),
             ..redeploy
@@ -222,8 +225,10 @@ impl Client {
                 }
                 Err(e) => return Err(e),
             }
-            let next = Instant::now() + poll_interval;
-            if next >= deadline {
+            // The last poll comes just before the deadline rather than a whole interval early,
+            // leaving it FINAL_POLL_BUDGET to be answered.
+            let now = Instant::now();
+            if after(now, FINAL_POLL_BUDGET) >= deadline {
                 let mut message = match &last {
                     Some(s) => format!("wait timed out; last state {}", s.state),
                     None => "wait timed out before any status was read".to_owned(),
@@ -233,6 +238,7 @@ impl Client {
                 }
                 return Err(stop(last, ErrorKind::WaitTimeout, message));
             }
+            let next = after(now, poll_interval).min(deadline - FINAL_POLL_BUDGET);
             if !sleep_until(next, cancel) {
                 return Err(stop(last, ErrorKind::Cancelled, "cancelled".into()));
             }
@@ -290,6 +296,31 @@ mod tests {
         let mut t = Tracker::new(Some(&accepted), Duration::from_secs(10), t0);
         assert!(!t.is_final(&status("FUTURE_STATE", None), t0));
         assert!(t.is_final(&status("DEPLOYED", None), t0 + Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn unbounded_durations_do_not_overflow() {
+        let c = Client::builder()
+            .token("t")
+            .base_url("http://127.0.0.1:1")
+            .deadline(Duration::MAX)
+            .request_timeout(Duration::MAX)
+            .max_retries(0)
+            .build()
+            .unwrap();
+        let err = c
+            .wait_for_database(
+                "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+                WaitOptions {
+                    timeout: Duration::MAX,
+                    poll_interval: Duration::MAX,
+                    settle_delay: Duration::MAX,
+                    cancel: Some(&|| true),
+                    ..Default::default()
+                },
+            )
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Cancelled);
     }
 
     #[test]

@@ -210,13 +210,12 @@ fn mock_binary() -> PathBuf {
             let exe = std::env::current_exe().unwrap();
             let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
             let bin = dir.join(format!("qovery-mock{}", std::env::consts::EXE_SUFFIX));
-            if !bin.exists() {
-                let status = Command::new(env!("CARGO"))
-                    .args(["build", "-p", "qovery-mock"])
-                    .status()
-                    .expect("cargo build -p qovery-mock");
-                assert!(status.success(), "building qovery-mock failed");
-            }
+            // Always ask cargo (a no-op when up to date): a stale mock lacks new flags.
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "--quiet", "-p", "qovery-mock"])
+                .status()
+                .expect("cargo build -p qovery-mock");
+            assert!(status.success(), "building qovery-mock failed");
             assert!(bin.exists(), "{} missing", bin.display());
             bin
         })
@@ -231,8 +230,9 @@ pub struct Mock {
 impl Mock {
     pub fn start(args: &[&str]) -> Mock {
         let mut child = Command::new(mock_binary())
-            .args(["--port", "0", "--quiet"])
+            .args(["--port", "0", "--quiet", "--exit-on-stdin-eof"])
             .args(args)
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

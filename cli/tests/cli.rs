@@ -1,0 +1,585 @@
+//! The `qovery-redeploy` binary against the real `qovery-mock` server.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{run, run_with_env, Mock, Silent, DB, TOKEN};
+use qovery_redeploy::DeploymentStatus;
+
+/// A short clock, so a whole deployment takes a fraction of a second.
+fn fast_mock() -> Mock {
+    let mock = Mock::start(&["--tick-ms", "50"]);
+    mock.database(DB, r#"{"tick_ms": 50}"#);
+    mock
+}
+
+#[test]
+fn redeploy_is_accepted_without_waiting() {
+    let mock = fast_mock();
+    let r = run(&["--api-url", &mock.url, DB]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let line = r.stdout.trim_end();
+    assert!(
+        line.starts_with(&format!(
+            "redeploy accepted: database {DB} state QUEUED (request "
+        )),
+        "{line:?}"
+    );
+    assert_eq!(r.stdout.lines().count(), 1, "{r:?}");
+    assert_eq!(r.stderr, "", "no progress without --wait");
+    assert_eq!(mock.counts(DB), (1, 0));
+    // Without the flag, the query parameter is left out (the server's default applies).
+    let log = mock.requests(DB);
+    assert_eq!(log["log"][0]["query"], serde_json::Value::Null, "{log}");
+}
+
+#[test]
+fn wait_reports_progress_and_ends_deployed() {
+    let mock = fast_mock();
+    let r = run(&[
+        "--api-url",
+        &mock.url,
+        "--wait",
+        "--poll-interval",
+        "0.05",
+        "--timeout",
+        "30",
+        DB,
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let out = r.stdout.trim_end();
+    assert!(
+        out.starts_with(&format!("deployed: database {DB} state DEPLOYED in ")),
+        "{out:?}"
+    );
+    // Not a terminal: one plain line per change, no cursor control.
+    assert!(
+        !r.stderr.contains('\r') && !r.stderr.contains('\x1b'),
+        "{r:?}"
+    );
+    let states: Vec<&str> = r
+        .stderr
+        .lines()
+        .map(|l| {
+            assert!(l.starts_with('['), "progress line {l:?}");
+            l.split("] ").nth(1).unwrap().split(' ').next().unwrap()
+        })
+        .collect();
+    assert_eq!(states.first(), Some(&"QUEUED"), "{states:?}");
+    assert_eq!(states.last(), Some(&"DEPLOYED"), "{states:?}");
+    assert!(states.contains(&"DEPLOYING"), "{states:?}");
+    let (posts, gets) = mock.counts(DB);
+    assert_eq!(posts, 1);
+    assert!(gets >= 1);
+}
+
+#[test]
+fn json_prints_the_status_and_nothing_else() {
+    let mock = fast_mock();
+    let r = run(&[
+        "--api-url",
+        &mock.url,
+        "--json",
+        "--wait",
+        "--poll-interval",
+        "0.05",
+        "--timeout",
+        "30",
+        DB,
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let status = DeploymentStatus::from_json(r.stdout.trim_end()).expect("stdout is a Status");
+    assert_eq!(status.id.hyphenated().to_string(), DB);
+    assert_eq!(status.state.as_str(), "DEPLOYED");
+    assert!(r.stdout.ends_with('\n'));
+    assert!(!r.stderr.is_empty(), "progress still goes to stderr");
+
+    // Without --wait: the 202's status.
+    let r = run(&["--api-url", &mock.url, "--json", "--quiet", DB]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let status = DeploymentStatus::from_json(&r.stdout).expect("stdout is a Status");
+    assert_eq!(status.id.hyphenated().to_string(), DB);
+    assert_eq!(status.state.as_str(), "QUEUED");
+    assert!(status.deployment_request_id.is_some());
+    assert_eq!(r.stderr, "");
+}
+
+#[test]
+fn failed_deployment_exits_5_with_the_final_status() {
+    let mock = Mock::start(&[]);
+    mock.database(DB, r#"{"tick_ms": 50, "outcome": "DEPLOYMENT_ERROR"}"#);
+    let args = [
+        "--api-url",
+        &mock.url,
+        "--wait",
+        "--poll-interval",
+        "0.05",
+        "--timeout",
+        "30",
+    ];
+    let r = run(&[&args[..], &[DB]].concat());
+    assert_eq!(r.code, 5, "{r:?}");
+    let line = r.error_line();
+    assert!(line.contains("DEPLOYMENT_ERROR"), "{line}");
+    assert!(line.ends_with("[deployment_failed]"), "{line}");
+    assert_eq!(r.stdout, "");
+
+    let r = run(&[&args[..], &["--json", DB]].concat());
+    assert_eq!(r.code, 5, "{r:?}");
+    let status = DeploymentStatus::from_json(&r.stdout).expect("the final status on stdout");
+    assert_eq!(status.state.as_str(), "DEPLOYMENT_ERROR");
+}
+
+#[test]
+fn unknown_database_exits_4() {
+    let mock = Mock::start(&[]);
+    let r = run(&["--api-url", &mock.url, "--timeout", "10", DB]);
+    assert_eq!(r.code, 4, "{r:?}");
+    let line = r.error_line();
+    assert!(
+        line.starts_with("qovery-redeploy: error: database not found (HTTP 404)"),
+        "{line}"
+    );
+    assert!(line.ends_with("[not_found]"), "{line}");
+    assert_eq!(r.stdout, "");
+}
+
+#[test]
+fn refused_token_exits_3() {
+    let mock = fast_mock();
+    let wrong = "wrong-token-value";
+    let r = run_with_env(
+        &[("QOVERY_API_TOKEN", wrong)],
+        &["--api-url", &mock.url, "--timeout", "10", DB],
+    );
+    assert_eq!(r.code, 3, "{r:?}");
+    let line = r.error_line();
+    assert!(
+        line.contains("HTTP 401") && line.ends_with("[unauthorized]"),
+        "{line}"
+    );
+    assert!(!r.stderr.contains(wrong), "{r:?}");
+    assert_eq!(mock.counts(DB).0, 1, "a 401 is not retried");
+}
+
+#[test]
+fn forbidden_exits_3_and_a_token_echoed_by_the_server_is_cut_out() {
+    let mock = fast_mock();
+    mock.fault(
+        DB,
+        &format!(r#"{{"on": "redeploy", "kind": "http", "code": 403, "detail": "token {TOKEN} may not"}}"#),
+    );
+    let r = run(&["--api-url", &mock.url, "--timeout", "10", DB]);
+    assert_eq!(r.code, 3, "{r:?}");
+    let line = r.error_line();
+    assert!(
+        line.contains("HTTP 403") && line.ends_with("[forbidden]"),
+        "{line}"
+    );
+    assert!(line.contains("[REDACTED]"), "{line}");
+}
+
+#[test]
+fn bad_database_id_exits_2_before_any_request() {
+    let silent = Silent::new();
+    for bad in [
+        "../x",
+        "a%2Fb",
+        "3c90c3cc0d444b5088888dd25736052a",
+        "not-a-uuid",
+    ] {
+        let r = run(&["--api-url", &silent.url, bad]);
+        assert_eq!(r.code, 2, "{bad}: {r:?}");
+        let line = r.error_line();
+        assert!(line.contains("invalid database id"), "{line}");
+        assert!(line.ends_with("[invalid_input]"), "{line}");
+    }
+    assert!(!silent.was_contacted(), "a request was sent for a bad id");
+}
+
+#[test]
+fn missing_or_malformed_token_exits_2_before_any_request() {
+    let silent = Silent::new();
+    let r = run_with_env(&[], &["--api-url", &silent.url, DB]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.error_line().contains("QOVERY_API_TOKEN"), "{r:?}");
+
+    let r = run_with_env(&[("QOVERY_API_TOKEN", "")], &["--api-url", &silent.url, DB]);
+    assert_eq!(r.code, 2, "{r:?}");
+
+    let r = run_with_env(
+        &[("QOVERY_API_TOKEN", "Token abcdef")],
+        &["--api-url", &silent.url, DB],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    let line = r.error_line();
+    assert!(
+        line.contains("QOVERY_API_TOKEN") && !line.contains("abcdef"),
+        "{line}"
+    );
+
+    // There is no flag for the token.
+    let r = run(&["--token", TOKEN, "--api-url", &silent.url, DB]);
+    assert_eq!(r.code, 2, "{r:?}");
+    r.error_line();
+    assert!(!silent.was_contacted());
+}
+
+#[test]
+fn plain_http_to_a_remote_host_is_refused_with_2() {
+    let r = run(&["--api-url", "http://example.com", DB]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.error_line().contains("refusing plain http://"), "{r:?}");
+    // Same through the environment variable.
+    let r = run_with_env(
+        &[
+            ("QOVERY_API_TOKEN", TOKEN),
+            ("QOVERY_API_URL", "http://10.1.2.3:8080"),
+        ],
+        &[DB],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.error_line().contains("refusing plain http://"), "{r:?}");
+}
+
+#[test]
+fn api_url_from_the_environment_and_flag_precedence() {
+    let mock = fast_mock();
+    let r = run_with_env(
+        &[("QOVERY_API_TOKEN", TOKEN), ("QOVERY_API_URL", &mock.url)],
+        &["--timeout", "10", DB],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    // --api-url wins over the variable (which points nowhere usable).
+    let r = run_with_env(
+        &[
+            ("QOVERY_API_TOKEN", TOKEN),
+            ("QOVERY_API_URL", "http://example.com"),
+        ],
+        &["--api-url", &mock.url, "--timeout", "10", DB],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(mock.counts(DB).0, 2);
+}
+
+#[test]
+fn wait_timeout_exits_6_within_the_bound() {
+    let mock = Mock::start(&[]);
+    mock.database(DB, r#"{"tick_ms": 60000}"#);
+    let r = run(&[
+        "--api-url",
+        &mock.url,
+        "--wait",
+        "--poll-interval",
+        "0.1",
+        "--timeout",
+        "0.5",
+        DB,
+    ]);
+    assert_eq!(r.code, 6, "{r:?}");
+    let line = r.error_line();
+    assert!(line.ends_with("[wait_timeout]"), "{line}");
+    assert!(line.contains("goes on without us"), "{line}");
+    assert!(r.elapsed < Duration::from_secs(10), "took {:?}", r.elapsed);
+    assert_eq!(mock.counts(DB).0, 1);
+}
+
+#[test]
+fn timeout_bounds_the_redeploy_request_itself() {
+    let mock = fast_mock();
+    // The status poll hangs: the command still ends by --timeout.
+    mock.fault(
+        DB,
+        r#"{"on": "status", "kind": "slow_headers", "delay_ms": 5000}"#,
+    );
+    let r = run(&["--api-url", &mock.url, "--wait", "--timeout", "0.5", DB]);
+    assert_eq!(r.code, 6, "{r:?}");
+    r.error_line();
+    assert!(r.elapsed < Duration::from_secs(4), "took {:?}", r.elapsed);
+
+    // A redeploy whose answer never comes in time: it may have been processed.
+    mock.fault(
+        DB,
+        r#"{"on": "redeploy", "kind": "slow_headers", "delay_ms": 5000}"#,
+    );
+    let r = run(&["--api-url", &mock.url, "--timeout", "0.5", DB]);
+    assert_eq!(r.code, 8, "{r:?}");
+    assert!(r.error_line().ends_with("[outcome_unknown]"), "{r:?}");
+    assert!(r.elapsed < Duration::from_secs(4), "took {:?}", r.elapsed);
+}
+
+#[test]
+fn apply_immediately_reaches_the_server() {
+    let mock = fast_mock();
+    let r = run(&[
+        "--api-url",
+        &mock.url,
+        "--apply-immediately",
+        "--timeout",
+        "10",
+        DB,
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let log = mock.requests(DB);
+    assert_eq!(log["last_apply_immediately"], true, "{log}");
+    assert_eq!(log["log"][0]["query"], "applyImmediately=true", "{log}");
+}
+
+#[test]
+fn busy_server_errors_and_unknown_outcomes_have_their_codes() {
+    let mock = fast_mock();
+    let cases = [
+        (
+            r#"{"on": "redeploy", "kind": "http", "code": 409}"#,
+            7,
+            "conflict",
+        ),
+        (
+            r#"{"on": "redeploy", "kind": "http", "code": 400, "detail": "ActionAlreadyInProgress: an action is in progress"}"#,
+            7,
+            "conflict",
+        ),
+        // Asks for longer than --timeout allows: given up at once, not retried.
+        (
+            r#"{"on": "redeploy", "kind": "rate_limit", "retry_after": "30"}"#,
+            7,
+            "rate_limited",
+        ),
+        (
+            r#"{"on": "redeploy", "kind": "http", "code": 500}"#,
+            1,
+            "server",
+        ),
+        (
+            r#"{"on": "redeploy", "kind": "reset"}"#,
+            8,
+            "outcome_unknown",
+        ),
+        (
+            r#"{"on": "redeploy", "kind": "malformed_json"}"#,
+            1,
+            "decode",
+        ),
+    ];
+    for (fault, code, kind) in cases {
+        mock.fault(DB, fault);
+        let before = mock.counts(DB).0;
+        let r = run(&["--api-url", &mock.url, "--timeout", "5", DB]);
+        assert_eq!(r.code, code, "{fault}: {r:?}");
+        let line = r.error_line();
+        assert!(line.ends_with(&format!("[{kind}]")), "{fault}: {line}");
+        assert_eq!(r.stdout, "");
+        assert_eq!(
+            mock.counts(DB).0,
+            before + 1,
+            "{fault}: the POST is sent once"
+        );
+    }
+}
+
+#[test]
+fn status_reads_without_redeploying() {
+    let mock = fast_mock();
+    let r = run(&["--api-url", &mock.url, "--status", "--timeout", "10", DB]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .starts_with(&format!("database {DB} state DEPLOYED ")),
+        "{r:?}"
+    );
+    assert_eq!(mock.counts(DB), (0, 1));
+    let r = run(&["--api-url", &mock.url, "--status", "--json", DB]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let status = DeploymentStatus::from_json(&r.stdout).expect("a Status");
+    assert_eq!(status.state.as_str(), "DEPLOYED");
+    assert_eq!(mock.counts(DB), (0, 2));
+}
+
+#[test]
+fn quiet_prints_nothing_on_success() {
+    let mock = fast_mock();
+    let r = run(&[
+        "--api-url",
+        &mock.url,
+        "-q",
+        "--wait",
+        "--poll-interval",
+        "0.05",
+        "--timeout",
+        "30",
+        DB,
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("", ""));
+}
+
+#[test]
+fn usage_errors_exit_2_on_one_line() {
+    for args in [
+        &["--timeout", "0", DB][..],
+        &["--timeout=-1", DB],
+        &["--timeout", "nan", DB],
+        &["--timeout", "inf", DB],
+        &["--timeout", "abc", DB],
+        &["--timeout", "1e12", DB],
+        &["--wait", "--poll-interval", "0", DB],
+        &["--poll-interval", "1", DB],
+        &["--auth-scheme", "basic", DB],
+        &["--status", "--apply-immediately", DB],
+        &["--no-such-flag", DB],
+        &[],
+        &[DB, DB],
+    ] {
+        let r = run(args);
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+        let line = r.error_line();
+        assert!(line.ends_with("[usage]"), "{args:?}: {line}");
+        assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {r:?}");
+        assert_eq!(r.stdout, "");
+    }
+    // Fractions are fine; the URL is what is wrong here.
+    let r = run(&[
+        "--wait",
+        "--timeout",
+        "0.2",
+        "--poll-interval",
+        "0.05",
+        "--api-url",
+        "http://",
+        DB,
+    ]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let line = r.error_line();
+    assert!(
+        line.contains("API URL") && line.ends_with("[invalid_input]"),
+        "{line}"
+    );
+}
+
+#[test]
+fn help_documents_exit_codes_and_the_token_variable() {
+    let r = run(&["--help"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    for needle in [
+        "Exit codes:",
+        "  0 ",
+        "  1 ",
+        "  2 ",
+        "  3 ",
+        "  4 ",
+        "  5 ",
+        "  6 ",
+        "  7 ",
+        "  8 ",
+        "  130 ",
+        "QOVERY_API_TOKEN",
+        "QOVERY_API_URL",
+        "shell history",
+        "--wait",
+        "--timeout <SECS>",
+        "--poll-interval <SECS>",
+        "--apply-immediately",
+        "--json",
+        "--api-url <URL>",
+        "--auth-scheme <SCHEME>",
+    ] {
+        assert!(r.stdout.contains(needle), "--help lacks {needle:?}");
+    }
+    assert_eq!(r.stderr, "");
+    let r = run(&["--version"]);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stdout.trim_end(),
+        format!("qovery-redeploy {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn auth_scheme_is_sent_as_asked() {
+    let mock = fast_mock();
+    for (flag, scheme) in [("auto", "Token"), ("token", "Token"), ("bearer", "Bearer")] {
+        mock.control("DELETE", &format!("/_mock/databases/{DB}/requests"), "");
+        let r = run(&[
+            "--api-url",
+            &mock.url,
+            "--auth-scheme",
+            flag,
+            "--status",
+            DB,
+        ]);
+        assert_eq!(r.code, 0, "{flag}: {r:?}");
+        let log = mock.requests(DB);
+        assert_eq!(log["log"][0]["auth_scheme"], scheme, "{flag}: {log}");
+    }
+}
+
+/// Ctrl-C during --wait: the binary stops waiting, says so on one line, exits 130.
+#[cfg(unix)]
+#[test]
+fn sigint_cancels_the_wait_with_130() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::Instant;
+
+    let mock = Mock::start(&[]);
+    mock.database(DB, r#"{"tick_ms": 60000}"#);
+    let mut child = common::command(
+        &[("QOVERY_API_TOKEN", TOKEN)],
+        &[
+            "--api-url",
+            &mock.url,
+            "--wait",
+            "--poll-interval",
+            "0.1",
+            "--timeout",
+            "30",
+            DB,
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("start qovery-redeploy");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    // Wait for the first progress line: the redeploy was accepted, the wait is on.
+    let first = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("a progress line");
+    assert!(first.contains("QUEUED"), "{first}");
+    // SAFETY: signalling our own child, which is still running (not yet waited for).
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(5) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running 5 s after SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    let rest: Vec<String> = rx.try_iter().collect();
+    let last = rest.last().expect("an error line");
+    assert!(
+        last.starts_with("qovery-redeploy: error: cancelled")
+            && last.contains("goes on without us")
+            && last.ends_with("[cancelled]"),
+        "{last}"
+    );
+    assert_eq!(mock.counts(DB).0, 1);
+}

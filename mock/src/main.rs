@@ -1,0 +1,317 @@
+//! `qovery-mock`: a fake of the Qovery API "redeploy database" endpoints with
+//! a control API for fault injection. See README.md.
+
+mod api;
+mod body;
+mod config;
+mod control;
+mod faults;
+mod http;
+mod ids;
+mod jsonutil;
+mod logging;
+mod server;
+mod state;
+mod timefmt;
+
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use config::{check_token, DbConfig, FileConfig, DEFAULT_TICK_MS, DEFAULT_TOKEN};
+use ids::parse_uuid;
+use state::App;
+
+const USAGE: &str = "\
+qovery-mock: a fake Qovery API (POST /database/{id}/redeploy, GET /database/{id}/status)
+
+USAGE:
+    qovery-mock [OPTIONS]
+
+OPTIONS:
+    --host H              address to bind (default 127.0.0.1; loopback only,
+                          e.g. ::1, unless --allow-non-loopback)
+    --port P              port (default 0 = ephemeral)
+    --token T             accepted API token, repeatable (default: qovery-mock-token)
+    --database UUID       pre-registered database, repeatable
+    --any-database        auto-create any well-formed database UUID on first use
+    --config FILE         JSON config: {\"tokens\", \"tick_ms\", \"any_database\", \"databases\"}
+    --tick-ms N           duration of each deployment state in ms (default 500)
+    --fast                benchmark mode: tick 0, no request log/logging
+    --quiet               no logs on stderr
+    --exit-on-stdin-eof   exit when standard input closes (a test harness that dies,
+                          even by SIGKILL, takes the mock with it)
+    --allow-non-loopback  permit binding a non-loopback --host
+    -h, --help            this help
+    -V, --version         version
+
+The first line on stdout is the base URL (e.g. http://127.0.0.1:40123).
+Control API (no auth): /_mock/health, /_mock/reset, /_mock/databases/{id}[/requests|/faults].
+";
+
+#[derive(Debug, Default)]
+struct Args {
+    host: Option<String>,
+    port: u16,
+    tokens: Vec<String>,
+    databases: Vec<String>,
+    any_database: bool,
+    config: Option<String>,
+    tick_ms: Option<u64>,
+    fast: bool,
+    quiet: bool,
+    exit_on_stdin_eof: bool,
+    allow_non_loopback: bool,
+}
+
+enum Parsed {
+    Run(Args),
+    Exit(&'static str),
+}
+
+/// Parses the command line. Error messages never echo values (a value may be
+/// a token).
+fn parse_args(argv: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
+    let mut a = Args::default();
+    let mut it = argv.into_iter();
+    while let Some(arg) = it.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let takes_value = matches!(
+            flag.as_str(),
+            "--host" | "--port" | "--token" | "--database" | "--config" | "--tick-ms"
+        );
+        if !takes_value && inline.is_some() {
+            return Err(format!("{flag} does not take a value"));
+        }
+        let mut value = || -> Result<String, String> {
+            match inline.clone() {
+                Some(v) => Ok(v),
+                None => it.next().ok_or_else(|| format!("{flag} needs a value")),
+            }
+        };
+        match flag.as_str() {
+            "--host" => a.host = Some(value()?),
+            "--port" => {
+                a.port = value()?
+                    .parse()
+                    .map_err(|_| "--port must be a number between 0 and 65535".to_string())?
+            }
+            "--token" => {
+                let t = value()?;
+                check_token(&t).map_err(|e| format!("--token: {e}"))?;
+                a.tokens.push(t);
+            }
+            "--database" => {
+                let v = value()?;
+                let id =
+                    parse_uuid(&v).ok_or_else(|| format!("--database: {v:?} is not a UUID"))?;
+                a.databases.push(id);
+            }
+            "--config" => a.config = Some(value()?),
+            "--tick-ms" => {
+                let t: u64 = value()?
+                    .parse()
+                    .map_err(|_| "--tick-ms must be a non-negative integer".to_string())?;
+                if t > 3_600_000 {
+                    return Err("--tick-ms must be <= 3600000".into());
+                }
+                a.tick_ms = Some(t);
+            }
+            "--any-database" => a.any_database = true,
+            "--fast" => a.fast = true,
+            "--quiet" => a.quiet = true,
+            "--exit-on-stdin-eof" => a.exit_on_stdin_eof = true,
+            "--allow-non-loopback" => a.allow_non_loopback = true,
+            "-h" | "--help" => return Ok(Parsed::Exit(USAGE)),
+            "-V" | "--version" => {
+                return Ok(Parsed::Exit(concat!(
+                    "qovery-mock ",
+                    env!("CARGO_PKG_VERSION"),
+                    "\n"
+                )))
+            }
+            f if f.starts_with('-') => return Err(format!("unknown option {f}")),
+            _ => return Err("unexpected positional argument (see --help)".into()),
+        }
+    }
+    Ok(Parsed::Run(a))
+}
+
+fn parse_host(h: &str) -> Result<IpAddr, String> {
+    if h.eq_ignore_ascii_case("localhost") {
+        return Ok(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
+    let h = h
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(h);
+    h.parse()
+        .map_err(|_| format!("--host {h:?} is not an IP address"))
+}
+
+fn run(a: Args) -> Result<(), String> {
+    logging::set_quiet(a.quiet);
+    if a.exit_on_stdin_eof {
+        std::thread::spawn(|| {
+            // Reads until EOF (or an error): the parent closed the pipe or is gone.
+            let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+            std::process::exit(0);
+        });
+    }
+    let file = match &a.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read config file {path}: {e}"))?;
+            FileConfig::parse(&text).map_err(|e| format!("config file {path}: {e}"))?
+        }
+        None => FileConfig::default(),
+    };
+
+    let mut tokens = file.tokens;
+    for t in a.tokens {
+        if !tokens.contains(&t) {
+            tokens.push(t);
+        }
+    }
+    let default_token = tokens.is_empty();
+    if default_token {
+        tokens.push(DEFAULT_TOKEN.to_string());
+    }
+    let tick_ms = if a.fast {
+        0
+    } else {
+        a.tick_ms.or(file.tick_ms).unwrap_or(DEFAULT_TICK_MS)
+    };
+    let any_database = a.any_database || file.any_database.unwrap_or(false);
+    let mut dbs = file.databases;
+    for id in a.databases {
+        if !dbs.iter().any(|(d, _)| *d == id) {
+            dbs.push((id, DbConfig::default()));
+        }
+    }
+
+    let ip = parse_host(a.host.as_deref().unwrap_or("127.0.0.1"))?;
+    if !ip.is_loopback() && !a.allow_non_loopback {
+        return Err(format!(
+            "refusing to bind non-loopback address {ip} (pass --allow-non-loopback to override)"
+        ));
+    }
+    let listener = TcpListener::bind(SocketAddr::new(ip, a.port))
+        .map_err(|e| format!("cannot bind {}: {e}", SocketAddr::new(ip, a.port)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+
+    let n_dbs = dbs.len();
+    let n_tokens = tokens.len();
+    let app = Arc::new(App::new(tokens, any_database, tick_ms, a.fast, dbs));
+
+    // The one and only stdout line.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "http://{addr}");
+    let _ = out.flush();
+    drop(out);
+
+    mlog!(
+        "listening on http://{addr} ({n_dbs} database(s), any_database={any_database}, tick_ms={tick_ms}{}, {})",
+        if a.fast { ", fast" } else { "" },
+        if default_token {
+            "default token".to_string()
+        } else {
+            format!("{n_tokens} token(s)")
+        }
+    );
+    server::serve(listener, app);
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match parse_args(std::env::args().skip(1)) {
+        Ok(Parsed::Exit(text)) => {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Ok(Parsed::Run(a)) => match run(a) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                let _ = writeln!(std::io::stderr(), "qovery-mock: error: {e}");
+                ExitCode::from(1)
+            }
+        },
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "qovery-mock: error: {e}\n(see qovery-mock --help)"
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Result<Parsed, String> {
+        parse_args(v.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn parses_flags() {
+        let Parsed::Run(a) = args(&[
+            "--host=::1",
+            "--port",
+            "0",
+            "--token",
+            "a",
+            "--token=b",
+            "--database",
+            "3C90C3CC-0D44-4B50-8888-8DD25736052A",
+            "--any-database",
+            "--tick-ms",
+            "5",
+            "--fast",
+            "--quiet",
+        ])
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(a.host.as_deref(), Some("::1"));
+        assert_eq!(a.tokens, vec!["a", "b"]);
+        assert_eq!(a.databases, vec!["3c90c3cc-0d44-4b50-8888-8dd25736052a"]);
+        assert!(a.any_database && a.fast && a.quiet);
+        assert_eq!(a.tick_ms, Some(5));
+        assert!(matches!(args(&["--help"]), Ok(Parsed::Exit(_))));
+    }
+
+    #[test]
+    fn errors_never_echo_token_values() {
+        for bad in [
+            vec!["s3cret"],
+            vec!["--token", "s3cret value"],
+            vec!["--tokne=s3cret"],
+            vec!["--fast=s3cret"],
+        ] {
+            let err = match args(&bad) {
+                Err(e) => e,
+                Ok(_) => panic!("accepted {bad:?}"),
+            };
+            assert!(!err.contains("s3cret"), "{err}");
+        }
+        assert!(args(&["--token"]).is_err());
+        assert!(args(&["--port", "70000"]).is_err());
+        assert!(args(&["--database", "nope"]).is_err());
+    }
+
+    #[test]
+    fn hosts() {
+        assert!(parse_host("localhost").unwrap().is_loopback());
+        assert!(parse_host("[::1]").unwrap().is_loopback());
+        assert!(!parse_host("0.0.0.0").unwrap().is_loopback());
+        assert!(parse_host("example.com").is_err());
+    }
+}

@@ -1,0 +1,355 @@
+//! Connection handling: accept loop, one thread per connection, keep-alive,
+//! routing and byte-level fault delivery.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::api::{self, Delivery, Reply};
+use crate::body::error_new;
+use crate::control;
+use crate::faults::ReqKind;
+use crate::http::{write_head, Conn, Framing, ReadError, Request, Response, IDLE_TIMEOUT};
+use crate::mlog;
+use crate::state::App;
+
+/// Concurrent connections served; more are answered 503 and closed.
+const MAX_CONNS: usize = 2048;
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+const STACK_SIZE: usize = 512 * 1024;
+
+static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+
+struct ActiveGuard;
+
+impl Drop for ActiveGuard {
+    fn drop(&mut self) {
+        ACTIVE.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Serves forever.
+pub fn serve(listener: TcpListener, app: Arc<App>) {
+    for stream in listener.incoming() {
+        let stream = match stream {
+            Ok(s) => s,
+            Err(e) => {
+                // e.g. EMFILE: back off instead of spinning
+                mlog!("accept failed: {e}");
+                thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+        };
+        if ACTIVE.fetch_add(1, Ordering::Relaxed) >= MAX_CONNS {
+            ACTIVE.fetch_sub(1, Ordering::Relaxed);
+            reject_busy(stream);
+            continue;
+        }
+        let guard = ActiveGuard;
+        let app = Arc::clone(&app);
+        let spawned = thread::Builder::new()
+            .name("conn".into())
+            .stack_size(STACK_SIZE)
+            .spawn(move || {
+                let _guard = guard;
+                handle_conn(stream, &app);
+            });
+        if let Err(e) = spawned {
+            mlog!("cannot spawn a connection thread: {e}");
+        }
+    }
+}
+
+fn reject_busy(mut stream: TcpStream) {
+    let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
+    let r = Response::json(503, error_new(503, "qovery-mock: too many connections"));
+    let mut out = Vec::new();
+    write_head(
+        &mut out,
+        &r,
+        Framing::Length(r.body.len() as u64),
+        false,
+        false,
+    );
+    out.extend_from_slice(&r.body);
+    let _ = stream.write_all(&out);
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
+fn handle_conn(stream: TcpStream, app: &App) {
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    let mut conn = Conn::new(stream);
+    let mut out = Vec::with_capacity(2048);
+    let log = !app.fast && crate::logging::enabled();
+    loop {
+        let req = match conn.read_request() {
+            Ok(r) => r,
+            Err(ReadError::Closed) => return,
+            Err(ReadError::Bad(code, detail)) => {
+                if log {
+                    mlog!("bad request: {code} {detail}");
+                }
+                let r = Response::json(code, error_new(code, detail));
+                out.clear();
+                write_head(
+                    &mut out,
+                    &r,
+                    Framing::Length(r.body.len() as u64),
+                    false,
+                    false,
+                );
+                out.extend_from_slice(&r.body);
+                let _ = conn.stream.write_all(&out);
+                graceful_close(&conn.stream);
+                return;
+            }
+        };
+        let started = Instant::now();
+        let reply = route(app, &req);
+        let shown = reply.visible_status();
+        // Logged before the answer goes out, so that a client which saw the
+        // answer can rely on the line being there.
+        if log {
+            let q = req
+                .query
+                .as_deref()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default();
+            let code = shown.map_or_else(|| "-".to_string(), |c| c.to_string());
+            mlog!(
+                "{} {}{} -> {} {}({:.1} ms)",
+                req.method,
+                req.path,
+                q,
+                code,
+                reply.fault.map(|f| format!("[{f}] ")).unwrap_or_default(),
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+        let keep = deliver(&conn.stream, &mut out, reply, &req);
+        if !keep {
+            return;
+        }
+    }
+}
+
+fn route(app: &App, req: &Request) -> Reply {
+    let path = req.path.as_str();
+    if path == "/_mock" || path.starts_with("/_mock/") {
+        return Reply::normal(control::handle(app, req));
+    }
+    if let Some((id, action)) = path
+        .strip_prefix("/database/")
+        .and_then(|rest| rest.split_once('/'))
+    {
+        let (kind, allowed) = match action {
+            "redeploy" => (ReqKind::Redeploy, "POST"),
+            "status" => (ReqKind::Status, "GET"),
+            _ => return not_found(),
+        };
+        if id.is_empty() {
+            return not_found();
+        }
+        if req.method != allowed {
+            return Reply::normal(
+                Response::json(405, error_new(405, "Method Not Allowed")).header("Allow", allowed),
+            );
+        }
+        return api::handle(app, kind, id, req);
+    }
+    not_found()
+}
+
+fn not_found() -> Reply {
+    Reply::normal(Response::json(404, error_new(404, "Not Found")))
+}
+
+/// Half-closes, then discards what the client still sends (bounded), so that
+/// unread request bytes do not turn our FIN into an RST.
+fn graceful_close(stream: &TcpStream) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+    let mut sink = [0u8; 4096];
+    let mut total = 0usize;
+    let mut s = stream;
+    while total < (1 << 20) {
+        match s.read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => total += n,
+        }
+    }
+}
+
+/// Closes with a TCP RST: SO_LINGER {on, 0} then close.
+fn abort(stream: &TcpStream) {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let l = libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        // SAFETY: valid fd owned by `stream`; pointer and length describe `l`.
+        unsafe {
+            libc::setsockopt(
+                stream.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                &l as *const libc::linger as *const libc::c_void,
+                std::mem::size_of::<libc::linger>() as libc::socklen_t,
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = stream.shutdown(Shutdown::Both);
+    }
+}
+
+fn send(mut stream: &TcpStream, bytes: &[u8]) -> bool {
+    stream.write_all(bytes).is_ok()
+}
+
+/// Writes `reply`; returns whether the connection stays open.
+fn deliver(stream: &TcpStream, out: &mut Vec<u8>, reply: Reply, req: &Request) -> bool {
+    let http10 = req.minor_version == 0;
+    let keep = req.keep_alive() && !reply.resp.close;
+    let r = reply.resp;
+    out.clear();
+    match reply.delivery {
+        Delivery::Normal | Delivery::SlowHeaders(_) | Delivery::KeepaliveClose => {
+            if let Delivery::SlowHeaders(ms) = reply.delivery {
+                thread::sleep(Duration::from_millis(ms));
+            }
+            let closing = matches!(reply.delivery, Delivery::KeepaliveClose);
+            write_head(out, &r, Framing::Length(r.body.len() as u64), keep, http10);
+            out.extend_from_slice(&r.body);
+            let ok = send(stream, out);
+            if ok && keep && !closing {
+                return true;
+            }
+            graceful_close(stream);
+            false
+        }
+        Delivery::SlowBody(ms) => {
+            write_head(out, &r, Framing::Length(r.body.len() as u64), keep, http10);
+            if !send(stream, out) {
+                return false;
+            }
+            let pieces = r.body.len().clamp(1, 20);
+            let size = r.body.len().div_ceil(pieces).max(1);
+            let pause = Duration::from_millis(ms / pieces as u64);
+            for piece in r.body.chunks(size) {
+                thread::sleep(pause);
+                if !send(stream, piece) {
+                    return false;
+                }
+            }
+            if keep {
+                return true;
+            }
+            graceful_close(stream);
+            false
+        }
+        Delivery::Truncated => {
+            // Announce keep-alive and the full length, send half, then FIN.
+            write_head(out, &r, Framing::Length(r.body.len() as u64), true, http10);
+            out.extend_from_slice(&r.body[..r.body.len() / 2]);
+            send(stream, out);
+            graceful_close(stream);
+            false
+        }
+        Delivery::Reset => {
+            abort(stream);
+            false
+        }
+        Delivery::Close => {
+            graceful_close(stream);
+            false
+        }
+        Delivery::Raw(bytes) => {
+            send(stream, &bytes);
+            graceful_close(stream);
+            false
+        }
+        Delivery::Huge {
+            bytes,
+            content_length,
+        } => deliver_huge(stream, out, &r, bytes, content_length, keep, http10),
+    }
+}
+
+/// A valid JSON object padded with a `"padding"` string to `bytes` bytes.
+fn deliver_huge(
+    stream: &TcpStream,
+    out: &mut Vec<u8>,
+    r: &Response,
+    bytes: u64,
+    content_length: bool,
+    keep: bool,
+    http10: bool,
+) -> bool {
+    static PAD: [u8; 64 * 1024] = [b'x'; 64 * 1024];
+    let body = &r.body;
+    let (prefix, suffix): (Vec<u8>, &[u8]) = match body.iter().rposition(|&b| b == b'}') {
+        Some(end) => {
+            let mut p = body[..end].to_vec();
+            while p.last().is_some_and(u8::is_ascii_whitespace) {
+                p.pop();
+            }
+            if p.last() != Some(&b'{') {
+                p.push(b',');
+            }
+            p.extend_from_slice(b"\"padding\":\"");
+            (p, b"\"}")
+        }
+        None => (body.clone(), b""),
+    };
+    let fixed = (prefix.len() + suffix.len()) as u64;
+    let mut pad = bytes.saturating_sub(fixed);
+    let framing = if content_length {
+        Framing::Length(fixed + pad)
+    } else if http10 {
+        Framing::Close
+    } else {
+        Framing::Chunked
+    };
+    let keep = keep && framing != Framing::Close;
+    write_head(out, r, framing, keep, http10);
+    if !send(stream, out) {
+        return false;
+    }
+    let chunked = framing == Framing::Chunked;
+    let piece = |data: &[u8]| -> bool {
+        if data.is_empty() {
+            return true;
+        }
+        if chunked && !send(stream, format!("{:x}\r\n", data.len()).as_bytes()) {
+            return false;
+        }
+        send(stream, data) && (!chunked || send(stream, b"\r\n"))
+    };
+    if !piece(&prefix) {
+        return false;
+    }
+    while pad > 0 {
+        let n = pad.min(PAD.len() as u64) as usize;
+        if !piece(&PAD[..n]) {
+            return false;
+        }
+        pad -= n as u64;
+    }
+    if !piece(suffix) || (chunked && !send(stream, b"0\r\n\r\n")) {
+        return false;
+    }
+    if keep {
+        return true;
+    }
+    graceful_close(stream);
+    false
+}
