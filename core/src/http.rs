@@ -389,20 +389,23 @@ impl Transport {
     }
 
     fn checkout(&self) -> Option<Conn> {
-        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
-        let pid = std::process::id();
-        if pool.pid != pid {
-            // Forked: these sockets belong to the parent too. Forget them without a word on
-            // the wire (dropping only closes this process's descriptors).
-            pool.idle.clear();
-            pool.pid = pid;
-        }
-        while let Some(conn) = pool.idle.pop() {
+        loop {
+            let conn = {
+                let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+                let pid = std::process::id();
+                if pool.pid != pid {
+                    // Forked: these sockets belong to the parent too. Forget them without a
+                    // word on the wire (dropping only closes this process's descriptors).
+                    pool.idle.clear();
+                    pool.pid = pid;
+                }
+                pool.idle.pop()?
+            };
+            // Probed outside the lock: the probe is a few system calls.
             if conn.is_reusable() {
                 return Some(conn);
             }
         }
-        None
     }
 
     fn checkin(&self, mut conn: Conn) {
