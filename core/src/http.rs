@@ -213,6 +213,15 @@ struct Conn {
     reused: bool,
 }
 
+/// A socket read or handshake step that only ran out of its time slice (or was interrupted):
+/// the caller checks its deadline and cancel flag, then tries again.
+fn is_retry_later(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
+}
+
 /// A read that did not produce bytes.
 enum ReadStop {
     Timeout,
@@ -262,13 +271,7 @@ impl Conn {
             self.buf.truncate(len + *got.as_ref().unwrap_or(&0));
             match got {
                 Ok(n) => return Ok(n),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) => {}
+                Err(e) if is_retry_later(&e) => {}
                 Err(e) => return Err(ReadStop::Io(e)),
             }
         }
@@ -527,13 +530,7 @@ impl Transport {
                     ))
                 }
                 Ok(_) => {}
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) => {}
+                Err(e) if is_retry_later(&e) => {}
                 Err(e) if e.kind() == io::ErrorKind::InvalidData => {
                     return Err(fail(ErrorKind::Tls, format!("TLS handshake failed: {e}")))
                 }

@@ -47,6 +47,14 @@ fn expect(result: Result<qovery_redeploy::DeploymentStatus, Error>, kind: ErrorK
     err
 }
 
+/// A server that reads the request and then says nothing for `silence`.
+fn silent_server(silence: Duration) -> RawServer {
+    RawServer::start(move |_, mut s, seen| {
+        read_request(&mut s, seen);
+        std::thread::sleep(silence);
+    })
+}
+
 /// A server answering every request with the same canned response.
 fn canned(status_line: &'static str, headers: &'static str, body: String) -> RawServer {
     RawServer::start(move |_, stream, seen| {
@@ -142,10 +150,7 @@ fn connection_refused_is_retried_then_network() {
 
 #[test]
 fn silent_server_post_is_outcome_unknown_and_not_retried() {
-    let server = RawServer::start(|_, mut s, seen| {
-        read_request(&mut s, seen);
-        std::thread::sleep(Duration::from_secs(3));
-    });
+    let server = silent_server(Duration::from_secs(3));
     let started = Instant::now();
     let err = expect(redeploy(&server.url()), ErrorKind::OutcomeUnknown);
     assert!(err.to_string().contains("may have been processed"), "{err}");
@@ -159,10 +164,7 @@ fn silent_server_post_is_outcome_unknown_and_not_retried() {
 
 #[test]
 fn silent_server_get_times_out_after_retries() {
-    let server = RawServer::start(|_, mut s, seen| {
-        read_request(&mut s, seen);
-        std::thread::sleep(Duration::from_secs(4));
-    });
+    let server = silent_server(Duration::from_secs(4));
     let started = Instant::now();
     expect(status(&server.url()), ErrorKind::Timeout);
     assert_eq!(server.seen.requests(), 3);
@@ -522,10 +524,7 @@ fn bad_inputs_never_reach_the_network() {
 
 #[test]
 fn cancel_interrupts_a_slow_call_promptly() {
-    let server = RawServer::start(|_, mut s, seen| {
-        read_request(&mut s, seen);
-        std::thread::sleep(Duration::from_secs(3));
-    });
+    let server = silent_server(Duration::from_secs(3));
     let c = Client::builder()
         .token(SECRET)
         .base_url(server.url())
@@ -553,10 +552,7 @@ fn cancel_interrupts_a_slow_call_promptly() {
 
 #[test]
 fn client_deadline_bounds_a_call_with_retries() {
-    let server = RawServer::start(|_, mut s, seen| {
-        read_request(&mut s, seen);
-        std::thread::sleep(Duration::from_secs(3));
-    });
+    let server = silent_server(Duration::from_secs(3));
     let c = Client::builder()
         .token(SECRET)
         .base_url(server.url())
