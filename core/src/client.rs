@@ -285,6 +285,12 @@ impl Client {
         self.inner.transport.origin().base_url()
     }
 
+    /// Closes the idle keep-alive connections now instead of when the last clone of the
+    /// client is dropped. The client stays usable: the next call connects again.
+    pub fn close_idle_connections(&self) {
+        self.inner.transport.close_idle();
+    }
+
     /// The scheme the token is sent with (`Auto` resolved).
     pub fn auth_scheme(&self) -> AuthScheme {
         self.inner.scheme

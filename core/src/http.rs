@@ -411,6 +411,12 @@ impl Transport {
         }
     }
 
+    /// Closes every idle connection (connections in use finish their call first).
+    pub(crate) fn close_idle(&self) {
+        let idle = std::mem::take(&mut self.pool.lock().unwrap_or_else(|p| p.into_inner()).idle);
+        drop(idle);
+    }
+
     fn checkin(&self, mut conn: Conn) {
         conn.reused = true;
         let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());

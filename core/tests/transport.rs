@@ -605,3 +605,15 @@ fn tls_to_a_server_that_does_not_speak_it_is_a_tls_error_not_retried() {
     assert_eq!(server.seen.connections(), 1, "TLS failures are not retried");
     assert_no_secret(&err.to_string(), SECRET);
 }
+
+#[test]
+fn closing_idle_connections_keeps_the_client_usable() {
+    let server = canned("200 OK", "", ok_body());
+    let c = client(&server.url());
+    c.database_status(DB).unwrap();
+    c.database_status(DB).unwrap();
+    assert_eq!(server.seen.connections(), 1);
+    c.close_idle_connections();
+    c.database_status(DB).unwrap();
+    assert_eq!(server.seen.connections(), 2, "a new connection after close");
+}

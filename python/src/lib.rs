@@ -1,1 +1,1106 @@
-//! Python bindings for qovery-redeploy (see issue 4).
+//! Python bindings for qovery-redeploy: the `qovery_redeploy._qovery_redeploy` extension module.
+//!
+//! Every call that touches the network runs detached from the interpreter (`py.detach`), so
+//! other Python threads run meanwhile. Such a call is given a [`Cancel`] that briefly attaches
+//! every [`CANCEL_POLL`](qovery_redeploy::CANCEL_POLL) to run `PyErr_CheckSignals`: Ctrl-C
+//! stops the call within that poll and the `KeyboardInterrupt` is raised as usual. A progress
+//! callback is called the same way, and an exception it raises ends the wait and propagates.
+//!
+//! Enums (`State`...) and exceptions are plain Python classes in `qovery_redeploy/_types.py`;
+//! this module fills the enums' values in from the core and raises those exceptions.
+
+use std::fmt::Write as _;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, RwLock};
+use std::time::Duration;
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
+use qovery_redeploy as core;
+use qovery_redeploy::{
+    AuthScheme, Cancel, Client, DeploymentStatus, ErrorKind, RedeployOptions, WaitOptions,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Python-side classes this module uses, looked up once.
+
+struct Types {
+    state: Py<PyType>,
+    service_deployment_status: Py<PyType>,
+    service_action: Py<PyType>,
+    service_action_status: Py<PyType>,
+    service_sub_action: Py<PyType>,
+    step_name: Py<PyType>,
+    step_status: Py<PyType>,
+    /// `_types._ERRORS`: core kind name -> exception class.
+    errors: Py<PyDict>,
+    base_error: Py<PyType>,
+    closed_error: Py<PyType>,
+    uuid: Py<PyAny>,
+    datetime: Py<PyAny>,
+    timezone: Py<PyAny>,
+    timedelta: Py<PyAny>,
+    json_loads: Py<PyAny>,
+}
+
+static TYPES: PyOnceLock<Types> = PyOnceLock::new();
+
+fn types(py: Python<'_>) -> PyResult<&Types> {
+    TYPES.get_or_try_init(py, || {
+        let m = py.import("qovery_redeploy._types")?;
+        let class = |name: &str| -> PyResult<Py<PyType>> {
+            Ok(m.getattr(name)?.cast_into::<PyType>()?.unbind())
+        };
+        let install = m.getattr("_install_values")?;
+        let enums: [(&str, &[&str]); 7] = [
+            ("State", core::State::KNOWN),
+            (
+                "ServiceDeploymentStatus",
+                core::ServiceDeploymentStatus::KNOWN,
+            ),
+            ("ServiceAction", core::ServiceAction::KNOWN),
+            ("ServiceActionStatus", core::ServiceActionStatus::KNOWN),
+            ("ServiceSubAction", core::ServiceSubAction::KNOWN),
+            ("StepName", core::StepName::KNOWN),
+            ("StepStatus", core::StepStatus::KNOWN),
+        ];
+        for (name, known) in enums {
+            install.call1((m.getattr(name)?, PyList::new(py, known)?))?;
+        }
+        let datetime = py.import("datetime")?;
+        Ok(Types {
+            state: class("State")?,
+            service_deployment_status: class("ServiceDeploymentStatus")?,
+            service_action: class("ServiceAction")?,
+            service_action_status: class("ServiceActionStatus")?,
+            service_sub_action: class("ServiceSubAction")?,
+            step_name: class("StepName")?,
+            step_status: class("StepStatus")?,
+            errors: m.getattr("_ERRORS")?.cast_into::<PyDict>()?.unbind(),
+            base_error: class("QoveryError")?,
+            closed_error: class("ClientClosedError")?,
+            uuid: py.import("uuid")?.getattr("UUID")?.unbind(),
+            datetime: datetime.getattr("datetime")?.unbind(),
+            timezone: datetime.getattr("timezone")?.unbind(),
+            timedelta: datetime.getattr("timedelta")?.unbind(),
+            json_loads: py.import("json")?.getattr("loads")?.unbind(),
+        })
+    })
+}
+
+fn open_enum<'py>(py: Python<'py>, class: &Py<PyType>, value: &str) -> PyResult<Bound<'py, PyAny>> {
+    class.bind(py).call1((value,))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/// The Python exception for a core error: the class for its kind, with the attributes.
+fn to_py_err(py: Python<'_>, e: &core::Error) -> PyErr {
+    match build_error(py, e) {
+        Ok(err) => err,
+        Err(err) => err,
+    }
+}
+
+fn build_error(py: Python<'_>, e: &core::Error) -> PyResult<PyErr> {
+    let t = types(py)?;
+    let class = match t.errors.bind(py).get_item(e.kind().name())? {
+        Some(c) => c,
+        None => t.base_error.bind(py).clone().into_any(),
+    };
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("http_status", e.http_status())?;
+    kwargs.set_item("detail", e.detail())?;
+    kwargs.set_item("retry_after", e.retry_after().map(|d| d.as_secs_f64()))?;
+    let status = match e.status() {
+        Some(s) => Some(Py::new(py, PyStatus::new(s.clone()))?),
+        None => None,
+    };
+    kwargs.set_item("status", status)?;
+    let instance = class.call((e.to_string(),), Some(&kwargs))?;
+    Ok(PyErr::from_value(instance))
+}
+
+fn invalid_input(py: Python<'_>, message: impl Into<String>) -> PyErr {
+    let message = message.into();
+    match types(py).and_then(|t| t.errors.bind(py).get_item("invalid_input")) {
+        Ok(Some(class)) => match class.call1((message,)) {
+            Ok(instance) => PyErr::from_value(instance),
+            Err(e) => e,
+        },
+        Ok(None) => PyTypeError::new_err(message),
+        Err(e) => e,
+    }
+}
+
+/// Seconds from Python as a `Duration`: finite, not negative (positive unless `zero_ok`), and
+/// small enough that adding it to the clock cannot overflow.
+fn seconds(py: Python<'_>, name: &str, value: f64, zero_ok: bool) -> PyResult<Duration> {
+    const MAX: f64 = 1e9;
+    let ok = value.is_finite() && value <= MAX && (value > 0.0 || (zero_ok && value == 0.0));
+    if !ok {
+        let want = if zero_ok { "0 or more" } else { "more than 0" };
+        return Err(invalid_input(
+            py,
+            format!("{name} must be a number of seconds, {want} and at most {MAX:e}, not {value}"),
+        ));
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+/// A database id given as `str` or `uuid.UUID`.
+fn database_id(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<String> {
+    if value.is_instance_of::<PyString>() {
+        return value.extract();
+    }
+    if value.is_instance(types(py)?.uuid.bind(py))? {
+        return value.str()?.extract();
+    }
+    Err(PyTypeError::new_err(format!(
+        "database_id must be a str or uuid.UUID, not {}",
+        value.get_type().name()?
+    )))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running a blocking call detached, interruptible
+
+/// What stops a detached call from the Python side: a signal handler's exception
+/// (`KeyboardInterrupt`), a progress callback's (the first one is kept), or the caller's
+/// `cancel` event being set (no exception: the core's `Cancelled` error is raised).
+#[derive(Default)]
+struct Interrupt {
+    flagged: AtomicBool,
+    error: Mutex<Option<PyErr>>,
+    /// An object with `is_set()`, e.g. `threading.Event`.
+    event: Option<Py<PyAny>>,
+}
+
+impl Interrupt {
+    fn new(event: Option<Py<PyAny>>) -> Self {
+        Interrupt {
+            event,
+            ..Interrupt::default()
+        }
+    }
+
+    fn store(&self, e: PyErr) {
+        let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(e);
+        }
+        self.flagged.store(true, Ordering::Release);
+    }
+
+    /// Attaches briefly to run pending signal handlers (only the main thread runs them).
+    fn poll(&self) -> bool {
+        if self.flagged.load(Ordering::Acquire) {
+            return true;
+        }
+        Python::attach(|py| {
+            if let Err(e) = py.check_signals() {
+                self.store(e);
+                return true;
+            }
+            let Some(event) = &self.event else {
+                return false;
+            };
+            match event
+                .call_method0(py, "is_set")
+                .and_then(|r| r.is_truthy(py))
+            {
+                Ok(set) => {
+                    if set {
+                        self.flagged.store(true, Ordering::Release);
+                    }
+                    set
+                }
+                Err(e) => {
+                    self.store(e);
+                    true
+                }
+            }
+        })
+    }
+
+    fn take(&self) -> Option<PyErr> {
+        self.error.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+/// Runs `call` detached from the interpreter with a Ctrl-C aware cancel. An exception stored
+/// by a signal handler or a callback wins over the call's own result: it is what stopped it
+/// (and a Ctrl-C pressed during a call that still succeeded is not lost).
+fn run_detached<T, F>(py: Python<'_>, cancel: Option<Py<PyAny>>, call: F) -> PyResult<T>
+where
+    T: Send,
+    F: Send + FnOnce(&dyn Cancel, &Interrupt) -> Result<T, core::Error>,
+{
+    if let Some(event) = &cancel {
+        if !event.bind(py).hasattr("is_set")? {
+            return Err(PyTypeError::new_err(format!(
+                "cancel must have an is_set() method (e.g. threading.Event), not {}",
+                event.bind(py).get_type().name()?
+            )));
+        }
+    }
+    let interrupt = Interrupt::new(cancel);
+    let result = py.detach(|| {
+        let cancel = || interrupt.poll();
+        call(&cancel, &interrupt)
+    });
+    if let Some(e) = interrupt.take() {
+        return Err(e);
+    }
+    result.map_err(|e| to_py_err(py, &e))
+}
+
+/// A progress callback for the core: attaches, calls `callback(status)`, and on an exception
+/// stores it and stops the wait.
+fn progress<'a>(
+    callback: &'a Py<PyAny>,
+    interrupt: &'a Interrupt,
+) -> impl FnMut(&DeploymentStatus) -> ControlFlow<()> + Send + 'a {
+    move |status: &DeploymentStatus| {
+        Python::attach(|py| {
+            let result =
+                Py::new(py, PyStatus::new(status.clone())).and_then(|s| callback.call1(py, (s,)));
+            match result {
+                Ok(_) => ControlFlow::Continue(()),
+                Err(e) => {
+                    interrupt.store(e);
+                    ControlFlow::Break(())
+                }
+            }
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status model
+
+fn hash_of(parts: &[&dyn Fn(&mut DefaultHasher)]) -> u64 {
+    let mut h = DefaultHasher::new();
+    for p in parts {
+        p(&mut h);
+    }
+    h.finish()
+}
+
+/// `StatusDetails`: the action under way and how far it got.
+#[pyclass(frozen, eq, module = "qovery_redeploy", name = "StatusDetails")]
+#[derive(Clone, PartialEq)]
+struct PyStatusDetails {
+    inner: core::StatusDetails,
+}
+
+#[pymethods]
+impl PyStatusDetails {
+    #[getter]
+    fn action<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        open_enum(py, &types(py)?.service_action, self.inner.action.as_str())
+    }
+
+    #[getter]
+    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        open_enum(
+            py,
+            &types(py)?.service_action_status,
+            self.inner.status.as_str(),
+        )
+    }
+
+    #[getter]
+    fn sub_action<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        open_enum(
+            py,
+            &types(py)?.service_sub_action,
+            self.inner.sub_action.as_str(),
+        )
+    }
+
+    fn __hash__(&self) -> u64 {
+        let d = &self.inner;
+        hash_of(&[
+            &|h| d.action.as_str().hash(h),
+            &|h| d.status.as_str().hash(h),
+            &|h| d.sub_action.as_str().hash(h),
+        ])
+    }
+
+    fn __repr__(&self) -> String {
+        let d = &self.inner;
+        format!(
+            "StatusDetails(action={}, status={}, sub_action={})",
+            py_str(d.action.as_str()),
+            py_str(d.status.as_str()),
+            py_str(d.sub_action.as_str())
+        )
+    }
+}
+
+/// `ServiceStepMetric`: one step of the deployment; every field may be `None`.
+#[pyclass(frozen, eq, module = "qovery_redeploy", name = "StepMetric")]
+#[derive(Clone, PartialEq)]
+struct PyStepMetric {
+    inner: core::StepMetric,
+}
+
+#[pymethods]
+impl PyStepMetric {
+    #[getter]
+    fn step_name<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match &self.inner.step_name {
+            Some(n) => Ok(Some(open_enum(py, &types(py)?.step_name, n.as_str())?)),
+            None => Ok(None),
+        }
+    }
+
+    #[getter]
+    fn status<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match &self.inner.status {
+            Some(s) => Ok(Some(open_enum(py, &types(py)?.step_status, s.as_str())?)),
+            None => Ok(None),
+        }
+    }
+
+    #[getter]
+    fn duration_sec(&self) -> Option<u64> {
+        self.inner.duration_sec
+    }
+
+    fn __hash__(&self) -> u64 {
+        let m = &self.inner;
+        hash_of(&[
+            &|h| m.step_name.as_ref().map(|n| n.as_str()).hash(h),
+            &|h| m.status.as_ref().map(|n| n.as_str()).hash(h),
+            &|h| m.duration_sec.hash(h),
+        ])
+    }
+
+    fn __repr__(&self) -> String {
+        let m = &self.inner;
+        format!(
+            "StepMetric(step_name={}, status={}, duration_sec={})",
+            opt_repr(m.step_name.as_ref().map(|n| n.as_str())),
+            opt_repr(m.status.as_ref().map(|n| n.as_str())),
+            m.duration_sec
+                .map_or_else(|| "None".to_owned(), |d| d.to_string())
+        )
+    }
+}
+
+fn opt_repr(value: Option<&str>) -> String {
+    value.map_or_else(|| "None".to_owned(), py_str)
+}
+
+/// A string as Python's `repr` shows it (single quotes unless the text has one and no `"`).
+fn py_str(text: &str) -> String {
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(quote);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// `ServiceStepMetrics`: durations of the deployment's steps.
+#[pyclass(frozen, eq, module = "qovery_redeploy", name = "Steps")]
+#[derive(Clone, PartialEq)]
+struct PySteps {
+    inner: core::Steps,
+}
+
+#[pymethods]
+impl PySteps {
+    /// `None` while the deployment has not completed.
+    #[getter]
+    fn total_duration_sec(&self) -> Option<u64> {
+        self.inner.total_duration_sec
+    }
+
+    #[getter]
+    fn total_computing_duration_sec(&self) -> u64 {
+        self.inner.total_computing_duration_sec
+    }
+
+    /// One `StepMetric` per step, as a tuple.
+    #[getter]
+    fn details<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let items = self
+            .inner
+            .details
+            .iter()
+            .map(|m| Py::new(py, PyStepMetric { inner: m.clone() }))
+            .collect::<PyResult<Vec<_>>>()?;
+        PyTuple::new(py, items)
+    }
+
+    fn __hash__(&self) -> u64 {
+        let s = &self.inner;
+        hash_of(&[
+            &|h| s.total_duration_sec.hash(h),
+            &|h| s.total_computing_duration_sec.hash(h),
+            &|h| s.details.len().hash(h),
+        ])
+    }
+
+    fn __repr__(&self) -> String {
+        let s = &self.inner;
+        format!(
+            "Steps(total_duration_sec={}, total_computing_duration_sec={}, details=<{} step{}>)",
+            s.total_duration_sec
+                .map_or_else(|| "None".to_owned(), |d| d.to_string()),
+            s.total_computing_duration_sec,
+            s.details.len(),
+            if s.details.len() == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// The `Status` of a database's deployment, as answered by the redeploy (202) and status
+/// (200) endpoints. Immutable; equal when every typed field is equal.
+#[pyclass(frozen, module = "qovery_redeploy", name = "DeploymentStatus")]
+struct PyStatus {
+    inner: DeploymentStatus,
+}
+
+impl PyStatus {
+    fn new(inner: DeploymentStatus) -> Self {
+        PyStatus { inner }
+    }
+}
+
+#[pymethods]
+impl PyStatus {
+    /// Parses a `Status` JSON body (as the API sends it); raises `DecodeError` if it is not one.
+    #[staticmethod]
+    fn from_json(py: Python<'_>, text: &str) -> PyResult<Self> {
+        DeploymentStatus::from_json(text)
+            .map(PyStatus::new)
+            .map_err(|e| to_py_err(py, &e))
+    }
+
+    /// The service id, a `uuid.UUID`.
+    #[getter]
+    fn id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        make_uuid(py, &self.inner.id.hyphenated().to_string())
+    }
+
+    #[getter]
+    fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        open_enum(py, &types(py)?.state, self.inner.state.as_str())
+    }
+
+    #[getter]
+    fn service_deployment_status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        open_enum(
+            py,
+            &types(py)?.service_deployment_status,
+            self.inner.service_deployment_status.as_str(),
+        )
+    }
+
+    /// A timezone-aware `datetime`, or `None` if the API did not send one.
+    #[getter]
+    fn last_deployment_date<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match self.inner.last_deployment_date {
+            Some(d) => Ok(Some(to_datetime(py, d)?)),
+            None => Ok(None),
+        }
+    }
+
+    #[getter]
+    fn is_part_last_deployment(&self) -> bool {
+        self.inner.is_part_last_deployment
+    }
+
+    #[getter]
+    fn steps(&self) -> Option<PySteps> {
+        self.inner
+            .steps
+            .as_ref()
+            .map(|s| PySteps { inner: s.clone() })
+    }
+
+    #[getter]
+    fn execution_id(&self) -> Option<&str> {
+        self.inner.execution_id.as_deref()
+    }
+
+    #[getter]
+    fn status_details(&self) -> PyStatusDetails {
+        PyStatusDetails {
+            inner: self.inner.status_details.clone(),
+        }
+    }
+
+    /// The deployment request this status belongs to (`uuid.UUID`), or `None`.
+    #[getter]
+    fn deployment_request_id<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match self.inner.deployment_request_id {
+            Some(id) => Ok(Some(make_uuid(py, &id.hyphenated().to_string())?)),
+            None => Ok(None),
+        }
+    }
+
+    #[getter]
+    fn deployment_requests_count(&self) -> u64 {
+        self.inner.deployment_requests_count
+    }
+
+    /// `True` when the state is `DEPLOYED`.
+    #[getter]
+    fn is_success(&self) -> bool {
+        self.inner.is_success()
+    }
+
+    /// `True` for any `*_ERROR` state (future ones included) and `CANCELED`.
+    #[getter]
+    fn is_failure(&self) -> bool {
+        self.inner.is_failure()
+    }
+
+    /// `True` for success, failure, `STOPPED`, `DELETED` and `RESTARTED`.
+    #[getter]
+    fn is_terminal(&self) -> bool {
+        self.inner.is_terminal()
+    }
+
+    /// The body this status was parsed from, byte for byte.
+    #[getter]
+    fn raw_json(&self) -> &str {
+        self.inner.raw_json()
+    }
+
+    /// The typed fields as JSON (unknown enum values kept, fields the API added dropped).
+    fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    /// The typed fields as a dict of plain JSON values (`str`, `int`, `bool`, `None`...).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        types(py)?
+            .json_loads
+            .bind(py)
+            .call1((self.inner.to_json(),))
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let py = other.py();
+        match other.cast::<PyStatus>() {
+            Ok(o) => Ok(pyo3::types::PyBool::new(py, self.inner == o.get().inner)
+                .to_owned()
+                .into_any()
+                .unbind()),
+            Err(_) => Ok(py.NotImplemented()),
+        }
+    }
+
+    fn __hash__(&self) -> u64 {
+        let s = &self.inner;
+        hash_of(&[
+            &|h| s.id.hash(h),
+            &|h| s.state.as_str().hash(h),
+            &|h| s.deployment_request_id.hash(h),
+            &|h| s.deployment_requests_count.hash(h),
+        ])
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        let from_json = slf.get_type().getattr("from_json")?;
+        Ok((from_json, (slf.get().inner.raw_json().to_owned(),)))
+    }
+
+    fn __repr__(&self) -> String {
+        let s = &self.inner;
+        let mut out = format!(
+            "DeploymentStatus(id='{}', state={}, service_deployment_status={}",
+            s.id.hyphenated(),
+            py_str(s.state.as_str()),
+            py_str(s.service_deployment_status.as_str())
+        );
+        let _ = write!(
+            out,
+            ", status_details=StatusDetails(action={}, status={}, sub_action={})",
+            py_str(s.status_details.action.as_str()),
+            py_str(s.status_details.status.as_str()),
+            py_str(s.status_details.sub_action.as_str())
+        );
+        match s.deployment_request_id {
+            Some(id) => {
+                let _ = write!(out, ", deployment_request_id='{}'", id.hyphenated());
+            }
+            None => out.push_str(", deployment_request_id=None"),
+        }
+        let _ = write!(
+            out,
+            ", deployment_requests_count={}",
+            s.deployment_requests_count
+        );
+        if let Some(d) = s.last_deployment_date {
+            if let Ok(text) = d.format(&time::format_description::well_known::Rfc3339) {
+                let _ = write!(out, ", last_deployment_date='{text}'");
+            }
+        }
+        out.push(')');
+        out
+    }
+}
+
+fn make_uuid<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    types(py)?.uuid.bind(py).call1((text,))
+}
+
+fn to_datetime<'py>(py: Python<'py>, d: time::OffsetDateTime) -> PyResult<Bound<'py, PyAny>> {
+    let t = types(py)?;
+    let offset = d.offset().whole_seconds();
+    let tz = if offset == 0 {
+        t.timezone.bind(py).getattr("utc")?
+    } else {
+        let delta = t.timedelta.bind(py).call1((0, offset))?;
+        t.timezone.bind(py).call1((delta,))?
+    };
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("tzinfo", tz)?;
+    t.datetime
+        .bind(py)
+        .call(
+            (
+                d.year(),
+                u8::from(d.month()),
+                d.day(),
+                d.hour(),
+                d.minute(),
+                d.second(),
+                d.microsecond(),
+            ),
+            Some(&kwargs),
+        )
+        .map_err(|_| {
+            let e = format!("last_deployment_date {d} is outside the range of datetime");
+            match t.errors.bind(py).get_item("decode") {
+                Ok(Some(class)) => match class.call1((e,)) {
+                    Ok(instance) => PyErr::from_value(instance),
+                    Err(err) => err,
+                },
+                _ => PyTypeError::new_err(e),
+            }
+        })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client
+
+/// Client(token=None, base_url=None, auth_scheme="auto", timeout=30.0, max_retries=2,
+///        user_agent=None, *, connect_timeout=None, deadline=None)
+///
+/// A Qovery API client. `token` and `base_url` left `None` are read from `QOVERY_API_TOKEN`
+/// and `QOVERY_API_URL` (the URL defaults to https://api.qovery.com; plain http:// only for
+/// loopback). `auth_scheme`: "auto" (Bearer for JWT-shaped tokens, else Token), "token" or
+/// "bearer". `timeout` bounds one HTTP attempt, `connect_timeout` connecting (default: the
+/// smaller of 10 s and `timeout`), `deadline` one call with its retries (default: the larger
+/// of 60 s and `timeout`). `max_retries`: retries where safe (5xx, 429, network; never a
+/// redeploy that may have been processed).
+///
+/// Thread-safe: share one client between threads; it keeps connections open for reuse.
+/// Network waits release the GIL; Ctrl-C interrupts them (`KeyboardInterrupt`). Every call
+/// also takes `cancel=`, a `threading.Event` (or anything with `is_set()`) checked every
+/// 50 ms: once it is set the call stops with `CancelledError`. A client may be used in a
+/// child made by `os.fork()`: the child opens its own connections. Use it as a context
+/// manager, or call `close()`.
+#[pyclass(frozen, module = "qovery_redeploy", name = "Client")]
+struct PyClient {
+    client: RwLock<Option<Client>>,
+    base_url: String,
+    auth_scheme: &'static str,
+    timeout: f64,
+    max_retries: u32,
+    user_agent: String,
+}
+
+impl PyClient {
+    fn client(&self, py: Python<'_>) -> PyResult<Client> {
+        let guard = self.client.read().unwrap_or_else(|p| p.into_inner());
+        match guard.as_ref() {
+            Some(c) => Ok(c.clone()),
+            None => Err(closed_error(py)),
+        }
+    }
+}
+
+fn closed_error(py: Python<'_>) -> PyErr {
+    let message = "the client is closed";
+    match types(py).and_then(|t| t.closed_error.bind(py).call1((message,))) {
+        Ok(instance) => PyErr::from_value(instance),
+        Err(e) => e,
+    }
+}
+
+#[pymethods]
+impl PyClient {
+    #[new]
+    #[pyo3(signature = (
+        token=None, base_url=None, auth_scheme="auto", timeout=30.0, max_retries=2,
+        user_agent=None, *, connect_timeout=None, deadline=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        token: Option<String>,
+        base_url: Option<String>,
+        auth_scheme: &str,
+        timeout: f64,
+        max_retries: i64,
+        user_agent: Option<String>,
+        connect_timeout: Option<f64>,
+        deadline: Option<f64>,
+    ) -> PyResult<Self> {
+        let scheme: AuthScheme = auth_scheme.parse().map_err(|e| to_py_err(py, &e))?;
+        let request_timeout = seconds(py, "timeout", timeout, false)?;
+        let connect_timeout = match connect_timeout {
+            Some(v) => seconds(py, "connect_timeout", v, false)?,
+            None => request_timeout.min(Duration::from_secs(10)),
+        };
+        let deadline = match deadline {
+            Some(v) => seconds(py, "deadline", v, false)?,
+            None => request_timeout.max(Duration::from_secs(60)),
+        };
+        let max_retries = u32::try_from(max_retries).map_err(|_| {
+            invalid_input(
+                py,
+                format!("max_retries must be 0 or more, not {max_retries}"),
+            )
+        })?;
+        let mut builder = Client::builder()
+            .from_env()
+            .auth_scheme(scheme)
+            .connect_timeout(connect_timeout)
+            .request_timeout(request_timeout)
+            .deadline(deadline)
+            .max_retries(max_retries);
+        if let Some(t) = token {
+            builder = builder.token(t);
+        }
+        if let Some(u) = base_url {
+            builder = builder.base_url(u);
+        }
+        if let Some(a) = user_agent.clone() {
+            builder = builder.user_agent(a);
+        }
+        let client = builder.build().map_err(|e| to_py_err(py, &e))?;
+        Ok(PyClient {
+            base_url: client.base_url().to_owned(),
+            auth_scheme: client.auth_scheme().name(),
+            timeout,
+            max_retries,
+            user_agent: user_agent.unwrap_or_else(|| core::DEFAULT_USER_AGENT.to_owned()),
+            client: RwLock::new(Some(client)),
+        })
+    }
+
+    #[getter]
+    fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The scheme the token is sent with: `"token"` or `"bearer"` (`"auto"` resolved).
+    #[getter]
+    fn auth_scheme(&self) -> &'static str {
+        self.auth_scheme
+    }
+
+    #[getter]
+    fn timeout(&self) -> f64 {
+        self.timeout
+    }
+
+    #[getter]
+    fn max_retries(&self) -> u32 {
+        self.max_retries
+    }
+
+    #[getter]
+    fn user_agent(&self) -> &str {
+        &self.user_agent
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.client
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none()
+    }
+
+    /// Drops this client's pooled connections; later calls raise `ClientClosedError`. Calls
+    /// already running in other threads finish first. Closing twice is allowed.
+    fn close(&self) {
+        let taken = self
+            .client
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(client) = taken {
+            client.close_idle_connections();
+        }
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, _args: &Bound<'_, PyTuple>) -> bool {
+        self.close();
+        false
+    }
+
+    /// `POST /database/{id}/redeploy`: asks for a redeploy and returns the accepted status.
+    /// `apply_immediately=None` leaves the choice to the server (maintenance window).
+    /// `cancel`: a `threading.Event` (anything with `is_set()`); once set, `CancelledError`.
+    #[pyo3(signature = (database_id, apply_immediately=None, *, cancel=None))]
+    fn redeploy_database(
+        &self,
+        py: Python<'_>,
+        database_id: &Bound<'_, PyAny>,
+        apply_immediately: Option<bool>,
+        cancel: Option<Py<PyAny>>,
+    ) -> PyResult<PyStatus> {
+        let id = self::database_id(py, database_id)?;
+        let client = self.client(py)?;
+        run_detached(py, cancel, |cancel, _| {
+            client.redeploy_database(
+                &id,
+                RedeployOptions {
+                    apply_immediately,
+                    cancel: Some(cancel),
+                },
+            )
+        })
+        .map(PyStatus::new)
+    }
+
+    /// `GET /database/{id}/status`. `cancel`: as for `redeploy_database`.
+    #[pyo3(signature = (database_id, *, cancel=None))]
+    fn database_status(
+        &self,
+        py: Python<'_>,
+        database_id: &Bound<'_, PyAny>,
+        cancel: Option<Py<PyAny>>,
+    ) -> PyResult<PyStatus> {
+        let id = self::database_id(py, database_id)?;
+        let client = self.client(py)?;
+        run_detached(py, cancel, |cancel, _| {
+            client.database_status_with(&id, None, Some(cancel))
+        })
+        .map(PyStatus::new)
+    }
+
+    /// Polls the status until the deployment ends: returns the `DEPLOYED` status, raises
+    /// `DeploymentFailedError` on a failure state and `WaitTimeoutError` after `timeout`.
+    /// `on_progress(status)` is called with each status whose state changed; an exception it
+    /// raises ends the wait and propagates. Pass the redeploy's `accepted` status to ignore
+    /// the previous deployment's final state (else the first final state seen ends the wait).
+    /// `settle_delay`: without request ids, when a final state is trusted anyway. `cancel`: a
+    /// `threading.Event`; once set, `CancelledError` carrying the last status seen.
+    #[pyo3(signature = (
+        database_id, timeout=1800.0, poll_interval=3.0, on_progress=None, *,
+        settle_delay=10.0, accepted=None, cancel=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn wait_for_database(
+        &self,
+        py: Python<'_>,
+        database_id: &Bound<'_, PyAny>,
+        timeout: f64,
+        poll_interval: f64,
+        on_progress: Option<Py<PyAny>>,
+        settle_delay: f64,
+        accepted: Option<PyRef<'_, PyStatus>>,
+        cancel: Option<Py<PyAny>>,
+    ) -> PyResult<PyStatus> {
+        let id = self::database_id(py, database_id)?;
+        let timeout = seconds(py, "timeout", timeout, false)?;
+        let poll_interval = seconds(py, "poll_interval", poll_interval, false)?;
+        let settle_delay = seconds(py, "settle_delay", settle_delay, true)?;
+        check_callable(py, on_progress.as_ref())?;
+        let accepted = accepted.map(|a| a.inner.clone());
+        let client = self.client(py)?;
+        run_detached(py, cancel, |cancel, interrupt| {
+            let mut report = on_progress.as_ref().map(|cb| progress(cb, interrupt));
+            client.wait_for_database(
+                &id,
+                WaitOptions {
+                    timeout,
+                    poll_interval,
+                    settle_delay,
+                    on_progress: report
+                        .as_mut()
+                        .map(|r| r as &mut dyn FnMut(&DeploymentStatus) -> ControlFlow<()>),
+                    cancel: Some(cancel),
+                    accepted: accepted.as_ref(),
+                },
+            )
+        })
+        .map(PyStatus::new)
+    }
+
+    /// Redeploys, then waits for that deployment (told from earlier ones by its request id).
+    /// `timeout` bounds both; `on_progress` first gets the accepted status. The other
+    /// arguments are those of `redeploy_database` and `wait_for_database`.
+    #[pyo3(signature = (
+        database_id, apply_immediately=None, timeout=1800.0, poll_interval=3.0,
+        on_progress=None, *, settle_delay=10.0, cancel=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn redeploy_and_wait(
+        &self,
+        py: Python<'_>,
+        database_id: &Bound<'_, PyAny>,
+        apply_immediately: Option<bool>,
+        timeout: f64,
+        poll_interval: f64,
+        on_progress: Option<Py<PyAny>>,
+        settle_delay: f64,
+        cancel: Option<Py<PyAny>>,
+    ) -> PyResult<PyStatus> {
+        let id = self::database_id(py, database_id)?;
+        let timeout = seconds(py, "timeout", timeout, false)?;
+        let poll_interval = seconds(py, "poll_interval", poll_interval, false)?;
+        let settle_delay = seconds(py, "settle_delay", settle_delay, true)?;
+        check_callable(py, on_progress.as_ref())?;
+        let client = self.client(py)?;
+        run_detached(py, cancel, |cancel, interrupt| {
+            let mut report = on_progress.as_ref().map(|cb| progress(cb, interrupt));
+            client.redeploy_and_wait(
+                &id,
+                RedeployOptions {
+                    apply_immediately,
+                    cancel: Some(cancel),
+                },
+                WaitOptions {
+                    timeout,
+                    poll_interval,
+                    settle_delay,
+                    on_progress: report
+                        .as_mut()
+                        .map(|r| r as &mut dyn FnMut(&DeploymentStatus) -> ControlFlow<()>),
+                    cancel: Some(cancel),
+                    accepted: None,
+                },
+            )
+        })
+        .map(PyStatus::new)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Client(base_url={}, auth_scheme={}, timeout={:?}, max_retries={}{})",
+            py_str(&self.base_url),
+            py_str(self.auth_scheme),
+            self.timeout,
+            self.max_retries,
+            if self.closed() { ", closed=True" } else { "" }
+        )
+    }
+}
+
+fn check_callable(py: Python<'_>, callback: Option<&Py<PyAny>>) -> PyResult<()> {
+    match callback {
+        Some(cb) if !cb.bind(py).is_callable() => Err(PyTypeError::new_err(format!(
+            "on_progress must be callable or None, not {}",
+            cb.bind(py).get_type().name()?
+        ))),
+        _ => Ok(()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Module
+
+/// Runs the `qovery-redeploy` command in this process: `argv` includes the program name.
+/// Returns the exit code. Ctrl-C cancels it like the native binary (exit 130).
+#[pyfunction]
+fn _run_cli(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
+    // Python's buffered output first, so the command's lines come after it.
+    let sys = py.import("sys")?;
+    for stream in ["stdout", "stderr"] {
+        let s = sys.getattr(stream)?;
+        if !s.is_none() {
+            s.call_method0("flush")?;
+        }
+    }
+    let args: Vec<std::ffi::OsString> = argv.into_iter().map(Into::into).collect();
+    let interrupt = Interrupt::new(None);
+    let code = py.detach(|| {
+        let cancel = || interrupt.poll();
+        let code = qovery_redeploy_cli::run(args, Some(&cancel));
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+        let _ = std::io::Write::flush(&mut std::io::stderr());
+        code
+    });
+    // The command reported the interruption itself (exit 130): the KeyboardInterrupt it
+    // consumed is not raised again.
+    drop(interrupt.take());
+    Ok(code)
+}
+
+/// Parses a database id: returns it as a `uuid.UUID`, or raises `InvalidInputError`.
+#[pyfunction]
+fn parse_database_id<'py>(py: Python<'py>, database_id: &str) -> PyResult<Bound<'py, PyAny>> {
+    let id = core::parse_database_id(database_id).map_err(|e| to_py_err(py, &e))?;
+    make_uuid(py, &id.hyphenated().to_string())
+}
+
+#[pymodule]
+fn _qovery_redeploy(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    types(py)?;
+    // The core logs under the target `qovery_redeploy`: its records go to the Python logger
+    // of that name. Levels are read from Python on every record (no caching), so
+    // `logging.getLogger("qovery_redeploy").setLevel(...)` works at any time.
+    let _ = pyo3_log::Logger::new(py, pyo3_log::Caching::Loggers)?
+        .filter(log::LevelFilter::Debug)
+        .install();
+    m.add("__version__", core::VERSION)?;
+    m.add("DEFAULT_BASE_URL", core::DEFAULT_BASE_URL)?;
+    m.add("ENV_TOKEN", core::ENV_TOKEN)?;
+    m.add("ENV_URL", core::ENV_URL)?;
+    m.add("ERROR_KINDS", {
+        let names: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.name()).collect();
+        PyTuple::new(py, names)?
+    })?;
+    m.add_class::<PyClient>()?;
+    m.add_class::<PyStatus>()?;
+    m.add_class::<PyStatusDetails>()?;
+    m.add_class::<PySteps>()?;
+    m.add_class::<PyStepMetric>()?;
+    m.add_function(wrap_pyfunction!(parse_database_id, m)?)?;
+    m.add_function(wrap_pyfunction!(_run_cli, m)?)?;
+    Ok(())
+}

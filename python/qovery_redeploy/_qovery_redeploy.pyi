@@ -1,0 +1,185 @@
+"""Type stub of the compiled module (checked against it by mypy.stubtest)."""
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Final, Literal, Protocol, TypeAlias, final
+
+from ._types import (
+    ServiceAction,
+    ServiceActionStatus,
+    ServiceDeploymentStatus,
+    ServiceSubAction,
+    State,
+    StepName,
+    StepStatus,
+)
+
+__all__ = [
+    "__version__",
+    "DEFAULT_BASE_URL",
+    "ENV_TOKEN",
+    "ENV_URL",
+    "ERROR_KINDS",
+    "Client",
+    "DeploymentStatus",
+    "StatusDetails",
+    "Steps",
+    "StepMetric",
+    "parse_database_id",
+    "_run_cli",
+]
+
+__version__: Final[str]
+DEFAULT_BASE_URL: Final[str]
+ENV_TOKEN: Final[str]
+ENV_URL: Final[str]
+ERROR_KINDS: Final[tuple[str, ...]]
+
+def parse_database_id(database_id: str) -> uuid.UUID: ...
+def _run_cli(argv: list[str]) -> int: ...
+
+@final
+class StatusDetails:
+    @property
+    def action(self) -> ServiceAction: ...
+    @property
+    def status(self) -> ServiceActionStatus: ...
+    @property
+    def sub_action(self) -> ServiceSubAction: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class StepMetric:
+    @property
+    def step_name(self) -> StepName | None: ...
+    @property
+    def status(self) -> StepStatus | None: ...
+    @property
+    def duration_sec(self) -> int | None: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class Steps:
+    @property
+    def total_duration_sec(self) -> int | None: ...
+    @property
+    def total_computing_duration_sec(self) -> int: ...
+    @property
+    def details(self) -> tuple[StepMetric, ...]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class DeploymentStatus:
+    @staticmethod
+    def from_json(text: str) -> DeploymentStatus: ...
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def state(self) -> State: ...
+    @property
+    def service_deployment_status(self) -> ServiceDeploymentStatus: ...
+    @property
+    def last_deployment_date(self) -> datetime | None: ...
+    @property
+    def is_part_last_deployment(self) -> bool: ...
+    @property
+    def steps(self) -> Steps | None: ...
+    @property
+    def execution_id(self) -> str | None: ...
+    @property
+    def status_details(self) -> StatusDetails: ...
+    @property
+    def deployment_request_id(self) -> uuid.UUID | None: ...
+    @property
+    def deployment_requests_count(self) -> int: ...
+    @property
+    def is_success(self) -> bool: ...
+    @property
+    def is_failure(self) -> bool: ...
+    @property
+    def is_terminal(self) -> bool: ...
+    @property
+    def raw_json(self) -> str: ...
+    def to_json(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Callable[[str], DeploymentStatus], tuple[str]]: ...
+
+_DatabaseId: TypeAlias = str | uuid.UUID
+_ProgressCallback: TypeAlias = Callable[[DeploymentStatus], object]
+
+class _CancelEvent(Protocol):
+    """What ``cancel=`` accepts: ``threading.Event`` or anything with ``is_set()``."""
+
+    def is_set(self) -> bool: ...
+
+@final
+class Client:
+    def __new__(
+        cls,
+        token: str | None = None,
+        base_url: str | None = None,
+        auth_scheme: Literal["auto", "token", "bearer"] | str = "auto",
+        timeout: float = 30.0,
+        max_retries: int = 2,
+        user_agent: str | None = None,
+        *,
+        connect_timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> Client: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def auth_scheme(self) -> Literal["token", "bearer"]: ...
+    @property
+    def timeout(self) -> float: ...
+    @property
+    def max_retries(self) -> int: ...
+    @property
+    def user_agent(self) -> str: ...
+    @property
+    def closed(self) -> bool: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Client: ...
+    def __exit__(
+        self,
+        *_args: type[BaseException] | BaseException | TracebackType | None,
+    ) -> bool: ...
+    def redeploy_database(
+        self,
+        database_id: _DatabaseId,
+        apply_immediately: bool | None = None,
+        *,
+        cancel: _CancelEvent | None = None,
+    ) -> DeploymentStatus: ...
+    def database_status(
+        self, database_id: _DatabaseId, *, cancel: _CancelEvent | None = None
+    ) -> DeploymentStatus: ...
+    def wait_for_database(
+        self,
+        database_id: _DatabaseId,
+        timeout: float = 1800.0,
+        poll_interval: float = 3.0,
+        on_progress: _ProgressCallback | None = None,
+        *,
+        settle_delay: float = 10.0,
+        accepted: DeploymentStatus | None = None,
+        cancel: _CancelEvent | None = None,
+    ) -> DeploymentStatus: ...
+    def redeploy_and_wait(
+        self,
+        database_id: _DatabaseId,
+        apply_immediately: bool | None = None,
+        timeout: float = 1800.0,
+        poll_interval: float = 3.0,
+        on_progress: _ProgressCallback | None = None,
+        *,
+        settle_delay: float = 10.0,
+        cancel: _CancelEvent | None = None,
+    ) -> DeploymentStatus: ...
