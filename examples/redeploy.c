@@ -1,0 +1,28 @@
+/* Redeploy a Qovery database and wait for the outcome.
+ *   cc redeploy.c $(pkg-config --cflags --libs qovery_redeploy) -o redeploy
+ *   QOVERY_API_TOKEN=... ./redeploy 3c90c3cc-0d44-4b50-8888-8dd25736052a       */
+#include <stdio.h>
+#include <qovery_redeploy.h>
+
+static int on_progress(const qovery_result *status, void *user_data) {
+    (void)user_data;
+    printf("state: %s\n", qovery_result_state(status));
+    return 0; /* non-zero cancels the wait */
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) return fprintf(stderr, "usage: %s DATABASE_ID\n", argv[0]), 2;
+    qovery_client_options *options = qovery_client_options_new();
+    qovery_client_options_use_env(options); /* QOVERY_API_TOKEN, QOVERY_API_URL */
+    qovery_client *client = NULL;
+    qovery_result *result = NULL;
+    if (qovery_client_new(options, &client, &result) == QOVERY_OK)
+        result = qovery_redeploy_and_wait(client, argv[1], NULL, NULL, on_progress, NULL);
+    qovery_code code = qovery_result_code(result);
+    if (code == QOVERY_OK) printf("deployed: %s\n", qovery_result_state(result));
+    else fprintf(stderr, "error %s: %s\n", qovery_code_name(code), qovery_result_message(result));
+    qovery_result_free(result);
+    qovery_client_free(client);
+    qovery_client_options_free(options);
+    return code == QOVERY_OK ? 0 : 1;
+}

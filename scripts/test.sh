@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test of the project, from a fresh clone: lints, the Rust suites (unit,
+# integration against qovery-mock and a raw TCP fault server), the C ABI consumers
+# (C, C++, threads, ctypes, Go, valgrind) and the Python package. Installs what it needs
+# (cargo tools under target/tools, Python packages in .venv). CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+start=$(date +%s)
+step() { printf '\n=== %s (%ss)\n' "$*" "$(( $(date +%s) - start ))"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Rust tests (core, mock, cli, ffi)"
+cargo test --workspace --exclude qovery-redeploy-python --locked
+
+step "C ABI: header drift, C/C++/threads/ctypes/Go consumers, sanitizers, valgrind"
+bash scripts/test-ffi.sh
+
+step "Python package: build, stubtest, pytest"
+bash scripts/test-python.sh
+
+step "all tests passed"

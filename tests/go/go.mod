@@ -1,0 +1,3 @@
+module github.com/qovery-redeploy/qovery-redeploy/tests/go
+
+go 1.18
