@@ -350,6 +350,8 @@ impl Client {
         cancel: Option<&dyn Cancel>,
     ) -> Result<DeploymentStatus, Error> {
         let inner = &*self.inner;
+        // Every error built from server data is redacted before it is logged or returned.
+        let secret = inner.token.expose();
         let start = Instant::now();
         let mut deadline_at = after(start, inner.deadline);
         if let Some(d) = deadline {
@@ -377,7 +379,7 @@ impl Client {
                         elapsed.as_secs_f64() * 1000.0
                     );
                     if (200..300).contains(&response.status) {
-                        return decode_status(&response);
+                        return decode_status(&response).map_err(|e| e.redacted(secret));
                     }
                     self.error_for_answer(&response)
                 }
@@ -385,12 +387,13 @@ impl Client {
                     log::debug!(
                         target: "qovery_redeploy",
                         "{} {} -> failed: {} (attempt {}, {:.1} ms)",
-                        method.as_str(), path, failure.message, retry + 1,
+                        method.as_str(), path, clean_server_text(&failure.message, secret), retry + 1,
                         elapsed.as_secs_f64() * 1000.0
                     );
                     self.error_for_failure(method, failure)
                 }
             };
+            let error = error.redacted(secret);
             let Some(wait) = inner.policy.decide(method, &attempt, retry) else {
                 return Err(error);
             };
@@ -432,7 +435,6 @@ impl Client {
     /// An answer that is not a 2xx: the error its status means.
     fn error_for_answer(&self, response: &Response) -> (Error, Attempt) {
         let status = response.status;
-        let secret = self.inner.token.expose();
         let detail = error_detail(&response.body);
         let retry_after = response
             .retry_after
@@ -466,17 +468,14 @@ impl Client {
                 ErrorKind::Http,
                 format!(
                     "redirect to {} refused: the client never follows redirects",
-                    clean_server_text(
-                        response.location.as_deref().unwrap_or("(no location)"),
-                        secret
-                    )
+                    response.location.as_deref().unwrap_or("(no location)")
                 ),
             ),
             _ => (ErrorKind::Http, "unexpected answer from the API".to_owned()),
         };
         let error = Error::new(kind, format!("{message} (HTTP {status})"))
             .with_http_status(status)
-            .with_detail(detail, secret)
+            .with_detail(detail)
             .with_retry_after(if kind == ErrorKind::RateLimited || status == 503 {
                 retry_after
             } else {
@@ -492,8 +491,7 @@ impl Client {
 
     /// An exchange that did not produce a complete answer.
     fn error_for_failure(&self, method: Method, failure: Failure) -> (Error, Attempt) {
-        let secret = self.inner.token.expose();
-        let message = clean_server_text(&failure.message, secret);
+        let message = failure.message;
         let attempt = Attempt {
             stage: failure.stage,
             kind: failure.kind,

@@ -143,10 +143,18 @@ impl Error {
         self
     }
 
-    /// Stores the server's explanation, cleaned: `secret` (the token) is cut out wherever it
-    /// appears, control characters become spaces, and the text is capped.
-    pub(crate) fn with_detail(mut self, detail: Option<String>, secret: &str) -> Self {
-        self.inner.detail = detail.map(|d| clean_server_text(&d, secret));
+    /// Stores the server's explanation (cleaned later by [`redacted`](Self::redacted)).
+    pub(crate) fn with_detail(mut self, detail: Option<String>) -> Self {
+        self.inner.detail = detail;
+        self
+    }
+
+    /// Makes the texts safe to show, whatever server data went into them: `secret` (the
+    /// token) cut out, one line, bounded. Every error leaving a client call goes through
+    /// here, so no single message site has to remember it.
+    pub(crate) fn redacted(mut self, secret: &str) -> Self {
+        self.inner.message = clean_server_text(&self.inner.message, secret);
+        self.inner.detail = self.inner.detail.map(|d| clean_server_text(&d, secret));
         self
     }
 
@@ -244,13 +252,18 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {}
 
-/// Makes a server-provided text safe to show: no secret, one line, bounded.
+/// Makes a server-provided text safe to show: no secret (neither as sent nor in the escaped
+/// form `{:?}` quoting gives it), one line, bounded.
 pub(crate) fn clean_server_text(text: &str, secret: &str) -> String {
-    let redacted = if !secret.is_empty() && text.contains(secret) {
-        text.replace(secret, "[REDACTED]")
-    } else {
-        text.to_owned()
-    };
+    let mut redacted = text.to_owned();
+    if !secret.is_empty() {
+        let escaped = secret.escape_debug().to_string();
+        for form in [secret, escaped.as_str()] {
+            if redacted.contains(form) {
+                redacted = redacted.replace(form, "[REDACTED]");
+            }
+        }
+    }
     let mut out = String::with_capacity(redacted.len().min(MAX_DETAIL + 3));
     for c in redacted.trim().chars() {
         if out.len() >= MAX_DETAIL {
@@ -270,6 +283,8 @@ mod tests {
     fn server_text_is_redacted_single_line_and_capped() {
         let cleaned = clean_server_text("bad token s3cr3t\r\nInjected: s3cr3t", "s3cr3t");
         assert_eq!(cleaned, "bad token [REDACTED]  Injected: [REDACTED]");
+        let escaped = clean_server_text(r#"string "to\"k\\en""#, r#"to"k\en"#);
+        assert_eq!(escaped, r#"string "[REDACTED]""#);
         let long = "x".repeat(10_000);
         assert!(clean_server_text(&long, "tok").len() <= MAX_DETAIL + 3);
     }

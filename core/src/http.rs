@@ -747,7 +747,8 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, String> {
             if v.rsplit(',').next().map(str::trim) == Some("chunked") {
                 chunked = true;
             } else {
-                return Err(format!("unsupported Transfer-Encoding {v:?}"));
+                // The value is not quoted back: it is server data.
+                return Err("unsupported Transfer-Encoding".to_owned());
             }
         } else if h.name.eq_ignore_ascii_case("connection") {
             let v = value().to_ascii_lowercase();

@@ -12,7 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{clean_server_text, Error, ErrorKind};
 
 /// An enum value this version of the crate does not know. Constructed only by parsing, so a
 /// known value is never wrapped here by mistake.
@@ -304,10 +304,9 @@ impl DeploymentStatus {
     /// is not JSON, or lacks a required field, is a [`ErrorKind::Decode`] error naming it.
     pub fn from_json(body: &str) -> Result<Self, Error> {
         let mut status: DeploymentStatus = serde_json::from_str(body).map_err(|e| {
-            Error::new(
-                ErrorKind::Decode,
-                format!("response body is not a deployment Status: {e}"),
-            )
+            // serde quotes offending values from the body: one line, bounded.
+            let message = format!("response body is not a deployment Status: {e}");
+            Error::new(ErrorKind::Decode, clean_server_text(&message, ""))
         })?;
         status.raw = Arc::from(body);
         Ok(status)

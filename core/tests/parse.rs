@@ -200,3 +200,12 @@ fn deeply_nested_json_is_an_error_not_a_stack_overflow() {
     let parsed = DeploymentStatus::from_json(&deep_field).map_err(|e| e.kind());
     assert_eq!(parsed.map(|s| s.state), Ok(State::Building));
 }
+
+#[test]
+fn decode_errors_are_one_line_even_when_the_body_quotes_a_line_break() {
+    // Found by fuzzing: the uuid crate quotes the offending character as it is.
+    let e = DeploymentStatus::from_json("{\"id\":\"3c90c3cc-0d44-4b50-8888-8dd25736052\\n\"}")
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Decode);
+    assert!(!e.to_string().contains('\n'), "{e}");
+}

@@ -617,3 +617,42 @@ fn closing_idle_connections_keeps_the_client_usable() {
     c.database_status(DB).unwrap();
     assert_eq!(server.seen.connections(), 2, "a new connection after close");
 }
+
+/// Regressions found by fuzzing (fuzz/README.md): server data reaching an error's text.
+#[test]
+fn server_data_in_error_texts_never_carries_the_token() {
+    // The token as a wrong-typed field value: serde quotes it in its message.
+    let body = format!(r#"{{"deployment_requests_count":"{SECRET}"}}"#);
+    let server = canned("202 Accepted", "", body);
+    let err = expect(redeploy(&server.url()), ErrorKind::Decode);
+    assert!(err.to_string().contains("[REDACTED]"), "{err}");
+
+    // The token as a Transfer-Encoding value (the client used to lowercase and quote it).
+    let headers: &'static str =
+        Box::leak(format!("Transfer-Encoding: {SECRET}\r\n").into_boxed_str());
+    let server = canned("200 OK", headers, String::new());
+    let err = expect(status(&server.url()), ErrorKind::Network);
+    assert_no_secret(&err.to_string().to_lowercase(), &SECRET.to_lowercase());
+
+    // A token with characters `{:?}` escapes still matches in its escaped form.
+    let odd = r#"tok"en\x9"#;
+    let body = format!(
+        r#"{{"deployment_requests_count":{}}}"#,
+        serde_json::to_string(odd).unwrap()
+    );
+    let server = canned("202 Accepted", "", body);
+    let c = Client::builder()
+        .token(odd)
+        .base_url(server.url())
+        .build()
+        .unwrap();
+    let err = c
+        .redeploy_database(DB, RedeployOptions::default())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    let shown = format!("{err} {err:?}");
+    assert!(
+        !shown.contains(odd) && !shown.contains(r#"tok\"en\\x9"#),
+        "{shown}"
+    );
+}
