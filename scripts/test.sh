@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project, from a fresh clone: lints, the Rust suites (unit,
 # integration against qovery-mock and a raw TCP fault server), the C ABI consumers
-# (C, C++, threads, ctypes, Go, valgrind) and the Python package. Installs what it needs
+# (C, C++, threads, ctypes, Go, valgrind), the Python package, and a bounded fuzz run. Installs what it needs
 # (cargo tools under target/tools, Python packages in .venv). CI runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,5 +23,8 @@ bash scripts/test-ffi.sh
 
 step "Python package: build, stubtest, pytest"
 bash scripts/test-python.sh
+
+step "fuzz smoke: every fuzz target for 60 s (cargo-fuzz on stable, see fuzz/README.md)"
+bash scripts/fuzz.sh smoke
 
 step "all tests passed"
