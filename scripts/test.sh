@@ -24,6 +24,10 @@ bash scripts/test-ffi.sh
 step "Python package: build, stubtest, pytest"
 bash scripts/test-python.sh
 
+step "reliability smoke: fault matrix in C, soaks in C and Python, valgrind, Python RSS"
+# The Python matrix already ran inside test-python.sh's pytest.
+RELIABILITY_SKIP=matrix-python bash scripts/test-reliability.sh smoke
+
 step "fuzz smoke: every fuzz target for 60 s (cargo-fuzz on stable, see fuzz/README.md)"
 bash scripts/fuzz.sh smoke
 

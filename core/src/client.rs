@@ -291,6 +291,11 @@ impl Client {
         self.inner.transport.close_idle();
     }
 
+    /// The token, for redacting texts built from server data.
+    pub(crate) fn secret(&self) -> &str {
+        self.inner.token.expose()
+    }
+
     /// The scheme the token is sent with (`Auto` resolved).
     pub fn auth_scheme(&self) -> AuthScheme {
         self.inner.scheme
@@ -515,9 +520,14 @@ impl Client {
             }
             Stage::Sent => Error::new(failure.kind, message),
             Stage::Answered(status) => {
+                let accepted = (200..300).contains(&status);
                 let kind = match failure.kind {
-                    ErrorKind::Cancelled | ErrorKind::Timeout => failure.kind,
-                    _ if (200..300).contains(&status) => ErrorKind::Decode,
+                    ErrorKind::Cancelled => failure.kind,
+                    // A redeploy answered 2xx was accepted: `Decode`, never `Timeout`, which
+                    // would read as "not processed" and invite a second redeploy.
+                    _ if accepted && method == Method::Post => ErrorKind::Decode,
+                    ErrorKind::Timeout => failure.kind,
+                    _ if accepted => ErrorKind::Decode,
                     _ => self
                         .error_for_answer(&Response {
                             status,

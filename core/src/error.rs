@@ -115,6 +115,8 @@ struct Inner {
     detail: Option<String>,
     retry_after: Option<Duration>,
     status: Option<DeploymentStatus>,
+    /// The status's state as `Debug` shows it: server data, so cleaned by `redacted`.
+    state_shown: Option<String>,
 }
 
 /// Longest server text kept in an error.
@@ -130,6 +132,7 @@ impl Error {
                 detail: None,
                 retry_after: None,
                 status: None,
+                state_shown: None,
             }),
         }
     }
@@ -155,6 +158,10 @@ impl Error {
     pub(crate) fn redacted(mut self, secret: &str) -> Self {
         self.inner.message = clean_server_text(&self.inner.message, secret);
         self.inner.detail = self.inner.detail.map(|d| clean_server_text(&d, secret));
+        self.inner.state_shown = self
+            .inner
+            .state_shown
+            .map(|s| clean_server_text(&s, secret));
         self
     }
 
@@ -164,6 +171,7 @@ impl Error {
     }
 
     pub(crate) fn with_status(mut self, status: DeploymentStatus) -> Self {
+        self.inner.state_shown = Some(status.state.as_str().to_owned());
         self.inner.status = Some(status);
         self
     }
@@ -242,10 +250,7 @@ impl fmt::Debug for Error {
             .field("http_status", &self.inner.http_status)
             .field("detail", &self.inner.detail)
             .field("retry_after", &self.inner.retry_after)
-            .field(
-                "state",
-                &self.inner.status.as_ref().map(|s| s.state.as_str()),
-            )
+            .field("state", &self.inner.state_shown)
             .finish()
     }
 }

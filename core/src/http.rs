@@ -625,6 +625,13 @@ fn read_response(
     let mut received_any = false;
     loop {
         let head = match parse_head(conn.pending()) {
+            Ok(Some(head)) if head.len > MAX_HEAD => {
+                return Err(Some(Failure::new(
+                    Stage::Sent,
+                    ErrorKind::Network,
+                    "invalid HTTP answer: header section too large",
+                )))
+            }
             Ok(Some(head)) => head,
             Ok(None) => {
                 if conn.pending().len() > MAX_HEAD {

@@ -158,7 +158,8 @@ impl Client {
             if report(&accepted).is_break() {
                 return Err(
                     Error::new(ErrorKind::Cancelled, "cancelled by the progress callback")
-                        .with_status(accepted),
+                        .with_status(accepted)
+                        .redacted(self.secret()),
                 );
             }
         }
@@ -180,12 +181,15 @@ impl Client {
         let mut reported_key = last_reported.map(progress_key);
         let mut last_error: Option<Error>;
         let cancel = options.cancel;
+        // These messages quote the server's states: redacted like every error from server data.
+        let secret = self.secret();
         let stop = |last: Option<DeploymentStatus>, kind: ErrorKind, message: String| {
             let e = Error::new(kind, message);
             match last {
                 Some(s) => e.with_status(s),
                 None => e,
             }
+            .redacted(secret)
         };
         loop {
             if cancelled(cancel) {

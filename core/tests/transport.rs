@@ -216,7 +216,7 @@ fn slow_headers_within_and_beyond_the_timeout() {
 }
 
 #[test]
-fn slow_body_beyond_the_timeout_is_a_timeout_with_the_status() {
+fn slow_body_of_an_accepted_redeploy_is_decode_with_the_status() {
     let server = RawServer::start(|_, mut s, seen| {
         if read_request(&mut s, seen).is_some() {
             let body = ok_body();
@@ -233,8 +233,10 @@ fn slow_body_beyond_the_timeout_is_a_timeout_with_the_status() {
             }
         }
     });
-    let err = expect(redeploy(&server.url()), ErrorKind::Timeout);
+    // Accepted (202) but unreadable in time: Decode, so nobody takes it for "not processed".
+    let err = expect(redeploy(&server.url()), ErrorKind::Decode);
     assert_eq!(err.http_status(), Some(202));
+    assert!(err.to_string().contains("timed out"), "{err}");
     assert_eq!(server.seen.requests(), 1);
 }
 

@@ -153,10 +153,21 @@ fn seconds(py: Python<'_>, name: &str, value: f64, zero_ok: bool) -> PyResult<Du
     Ok(Duration::from_secs_f64(value))
 }
 
+/// A `str` argument as UTF-8. A `str` holding lone surrogates (how Python keeps undecodable
+/// bytes) is refused with `InvalidInputError`, never echoed: it may be the token.
+fn utf8_arg(py: Python<'_>, name: &str, value: &Bound<'_, PyString>) -> PyResult<String> {
+    value.to_cow().map(|c| c.into_owned()).map_err(|_| {
+        invalid_input(
+            py,
+            format!("{name} is not valid UTF-8 (it holds surrogates, e.g. from undecodable bytes)"),
+        )
+    })
+}
+
 /// A database id given as `str` or `uuid.UUID`.
 fn database_id(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<String> {
-    if value.is_instance_of::<PyString>() {
-        return value.extract();
+    if let Ok(text) = value.cast::<PyString>() {
+        return utf8_arg(py, "database_id", text);
     }
     if value.is_instance(types(py)?.uuid.bind(py))? {
         return value.str()?.extract();
@@ -771,15 +782,21 @@ impl PyClient {
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        token: Option<String>,
-        base_url: Option<String>,
+        token: Option<Bound<'_, PyString>>,
+        base_url: Option<Bound<'_, PyString>>,
         auth_scheme: &str,
         timeout: f64,
         max_retries: i64,
-        user_agent: Option<String>,
+        user_agent: Option<Bound<'_, PyString>>,
         connect_timeout: Option<f64>,
         deadline: Option<f64>,
     ) -> PyResult<Self> {
+        let text = |name: &str, value: Option<Bound<'_, PyString>>| {
+            value.map(|v| utf8_arg(py, name, &v)).transpose()
+        };
+        let token = text("token", token)?;
+        let base_url = text("base_url", base_url)?;
+        let user_agent = text("user_agent", user_agent)?;
         let scheme: AuthScheme = auth_scheme.parse().map_err(|e| to_py_err(py, &e))?;
         let request_timeout = seconds(py, "timeout", timeout, false)?;
         let connect_timeout = match connect_timeout {

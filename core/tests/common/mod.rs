@@ -325,3 +325,43 @@ pub fn http(
 pub fn new_db() -> String {
     uuid::Uuid::new_v4().to_string()
 }
+
+// ---------------------------------------------------------------------------------------
+// Captured logs, per thread (for suites that run cases on several threads at once)
+
+struct TaggedCapture;
+
+static TAGGED: Mutex<Vec<(std::thread::ThreadId, String)>> = Mutex::new(Vec::new());
+
+impl log::Log for TaggedCapture {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record) {
+        let line = format!("{} {}", record.level(), record.args());
+        TAGGED
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((std::thread::current().id(), line));
+    }
+    fn flush(&self) {}
+}
+
+/// Installs a capturing logger that remembers which thread logged each line (once per test
+/// binary; use it instead of [`capture_logs`], not with it).
+pub fn capture_logs_by_thread() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        log::set_logger(&TaggedCapture).unwrap();
+        log::set_max_level(log::LevelFilter::Trace);
+    });
+}
+
+/// Removes and returns the lines the current thread logged since the last call.
+pub fn take_logged_on_this_thread() -> Vec<String> {
+    let me = std::thread::current().id();
+    let mut all = TAGGED.lock().unwrap_or_else(|p| p.into_inner());
+    let (mine, others): (Vec<_>, Vec<_>) = all.drain(..).partition(|(id, _)| *id == me);
+    *all = others;
+    mine.into_iter().map(|(_, line)| line).collect()
+}
