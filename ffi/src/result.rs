@@ -3,6 +3,7 @@
 use std::ffi::CString;
 use std::os::raw::c_char;
 use std::ptr;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use qovery::{DeploymentStatus, Error};
@@ -47,19 +48,23 @@ pub(crate) struct ResultData {
     borrowed: bool,
 }
 
+/// A status and the C strings its getters hand out. Each string is made on the first call
+/// of its getter (`OnceLock`: getters may run on several threads at once), not when the
+/// result is built: a caller that reads one field pays for one string, not eleven plus an
+/// RFC 3339 formatting and a copy of the body.
 pub(crate) struct StatusData {
     pub(crate) status: DeploymentStatus,
-    id: CString,
-    state: CString,
-    service_deployment_status: CString,
-    last_deployment_date: Option<CString>,
-    execution_id: Option<CString>,
-    action: CString,
-    action_status: CString,
-    sub_action: CString,
-    deployment_request_id: Option<CString>,
-    raw_json: CString,
-    steps: Vec<(Option<CString>, Option<CString>)>,
+    id: OnceLock<CString>,
+    state: OnceLock<CString>,
+    service_deployment_status: OnceLock<CString>,
+    last_deployment_date: OnceLock<Option<CString>>,
+    execution_id: OnceLock<Option<CString>>,
+    action: OnceLock<CString>,
+    action_status: OnceLock<CString>,
+    sub_action: OnceLock<CString>,
+    deployment_request_id: OnceLock<Option<CString>>,
+    raw_json: OnceLock<CString>,
+    steps: OnceLock<Vec<(Option<CString>, Option<CString>)>>,
 }
 
 /// A C copy of a string. A NUL inside (possible only in an unknown enum value the server sent
@@ -71,24 +76,87 @@ fn c_string(text: &str) -> CString {
 
 impl StatusData {
     pub(crate) fn new(status: DeploymentStatus) -> StatusData {
-        let s = &status;
         StatusData {
-            id: c_string(&s.id.hyphenated().to_string()),
-            state: c_string(s.state.as_str()),
-            service_deployment_status: c_string(s.service_deployment_status.as_str()),
-            last_deployment_date: s
-                .last_deployment_date
-                .and_then(|d| d.format(&Rfc3339).ok())
-                .map(|d| c_string(&d)),
-            execution_id: s.execution_id.as_deref().map(c_string),
-            action: c_string(s.status_details.action.as_str()),
-            action_status: c_string(s.status_details.status.as_str()),
-            sub_action: c_string(s.status_details.sub_action.as_str()),
-            deployment_request_id: s
-                .deployment_request_id
-                .map(|id| c_string(&id.hyphenated().to_string())),
-            raw_json: c_string(s.raw_json()),
-            steps: s.steps.as_ref().map_or_else(Vec::new, |steps| {
+            status,
+            id: OnceLock::new(),
+            state: OnceLock::new(),
+            service_deployment_status: OnceLock::new(),
+            last_deployment_date: OnceLock::new(),
+            execution_id: OnceLock::new(),
+            action: OnceLock::new(),
+            action_status: OnceLock::new(),
+            sub_action: OnceLock::new(),
+            deployment_request_id: OnceLock::new(),
+            raw_json: OnceLock::new(),
+            steps: OnceLock::new(),
+        }
+    }
+
+    fn id(&self) -> &CString {
+        self.id
+            .get_or_init(|| c_string(&self.status.id.hyphenated().to_string()))
+    }
+
+    fn state(&self) -> &CString {
+        self.state
+            .get_or_init(|| c_string(self.status.state.as_str()))
+    }
+
+    fn service_deployment_status(&self) -> &CString {
+        self.service_deployment_status
+            .get_or_init(|| c_string(self.status.service_deployment_status.as_str()))
+    }
+
+    fn last_deployment_date(&self) -> Option<&CString> {
+        self.last_deployment_date
+            .get_or_init(|| {
+                self.status
+                    .last_deployment_date
+                    .and_then(|d| d.format(&Rfc3339).ok())
+                    .map(|d| c_string(&d))
+            })
+            .as_ref()
+    }
+
+    fn execution_id(&self) -> Option<&CString> {
+        self.execution_id
+            .get_or_init(|| self.status.execution_id.as_deref().map(c_string))
+            .as_ref()
+    }
+
+    fn action(&self) -> &CString {
+        self.action
+            .get_or_init(|| c_string(self.status.status_details.action.as_str()))
+    }
+
+    fn action_status(&self) -> &CString {
+        self.action_status
+            .get_or_init(|| c_string(self.status.status_details.status.as_str()))
+    }
+
+    fn sub_action(&self) -> &CString {
+        self.sub_action
+            .get_or_init(|| c_string(self.status.status_details.sub_action.as_str()))
+    }
+
+    fn deployment_request_id(&self) -> Option<&CString> {
+        self.deployment_request_id
+            .get_or_init(|| {
+                self.status
+                    .deployment_request_id
+                    .map(|id| c_string(&id.hyphenated().to_string()))
+            })
+            .as_ref()
+    }
+
+    fn raw_json(&self) -> &CString {
+        self.raw_json
+            .get_or_init(|| c_string(self.status.raw_json()))
+    }
+
+    fn steps(&self) -> &[(Option<CString>, Option<CString>)] {
+        self.steps.get_or_init(|| {
+            self.status.steps.as_ref().map_or_else(Vec::new, |steps| {
                 steps
                     .details
                     .iter()
@@ -99,9 +167,8 @@ impl StatusData {
                         )
                     })
                     .collect()
-            }),
-            status,
-        }
+            })
+        })
     }
 }
 
@@ -261,7 +328,7 @@ pub extern "C" fn qovery_result_has_status(result: *const qovery_result) -> bool
 /// `state`, e.g. `"DEPLOYING"`. Values this version does not know are returned verbatim.
 #[no_mangle]
 pub extern "C" fn qovery_result_state(result: *const qovery_result) -> *const c_char {
-    ffi_guard!({ status_str(result, |s| Some(&s.state)) })
+    ffi_guard!({ status_str(result, |s| Some(s.state())) })
 }
 
 /// Whether `state` is `DEPLOYED`.
@@ -285,7 +352,7 @@ pub extern "C" fn qovery_result_is_terminal(result: *const qovery_result) -> boo
 /// `id`: the database id, lowercase hyphenated UUID.
 #[no_mangle]
 pub extern "C" fn qovery_result_id(result: *const qovery_result) -> *const c_char {
-    ffi_guard!({ status_str(result, |s| Some(&s.id)) })
+    ffi_guard!({ status_str(result, |s| Some(s.id())) })
 }
 
 /// `service_deployment_status`: `NEVER_DEPLOYED`, `OUT_OF_DATE`, `UP_TO_DATE` (or newer).
@@ -293,7 +360,7 @@ pub extern "C" fn qovery_result_id(result: *const qovery_result) -> *const c_cha
 pub extern "C" fn qovery_result_service_deployment_status(
     result: *const qovery_result,
 ) -> *const c_char {
-    ffi_guard!({ status_str(result, |s| Some(&s.service_deployment_status)) })
+    ffi_guard!({ status_str(result, |s| Some(s.service_deployment_status())) })
 }
 
 /// `last_deployment_date` as RFC 3339 (`2026-11-27T08:00:00Z`); NULL if absent.
@@ -301,7 +368,7 @@ pub extern "C" fn qovery_result_service_deployment_status(
 pub extern "C" fn qovery_result_last_deployment_date(
     result: *const qovery_result,
 ) -> *const c_char {
-    ffi_guard!({ status_str(result, |s| s.last_deployment_date.as_ref()) })
+    ffi_guard!({ status_str(result, |s| s.last_deployment_date()) })
 }
 
 /// `last_deployment_date` as seconds since the Unix epoch; false if absent.
@@ -331,7 +398,7 @@ pub extern "C" fn qovery_result_is_part_last_deployment(
 /// `execution_id`; NULL if absent.
 #[no_mangle]
 pub extern "C" fn qovery_result_execution_id(result: *const qovery_result) -> *const c_char {
-    ffi_guard!({ status_str(result, |s| s.execution_id.as_ref()) })
+    ffi_guard!({ status_str(result, |s| s.execution_id()) })
 }
 
 /// `status_details.action`: `DEPLOY`, `DELETE`, `RESTART`, `STOP`, `UNKNOWN` (or newer).
@@ -339,7 +406,7 @@ pub extern "C" fn qovery_result_execution_id(result: *const qovery_result) -> *c
 pub extern "C" fn qovery_result_status_details_action(
     result: *const qovery_result,
 ) -> *const c_char {
-    ffi_guard!({ status_str(result, |s| Some(&s.action)) })
+    ffi_guard!({ status_str(result, |s| Some(s.action())) })
 }
 
 /// `status_details.status`: `QUEUED`, `ONGOING`, `SUCCESS`, `ERROR`, ... (or newer).
@@ -347,7 +414,7 @@ pub extern "C" fn qovery_result_status_details_action(
 pub extern "C" fn qovery_result_status_details_status(
     result: *const qovery_result,
 ) -> *const c_char {
-    ffi_guard!({ status_str(result, |s| Some(&s.action_status)) })
+    ffi_guard!({ status_str(result, |s| Some(s.action_status())) })
 }
 
 /// `status_details.sub_action`: `NONE`, `TERRAFORM_PLAN_ONLY`, ... (or newer).
@@ -355,7 +422,7 @@ pub extern "C" fn qovery_result_status_details_status(
 pub extern "C" fn qovery_result_status_details_sub_action(
     result: *const qovery_result,
 ) -> *const c_char {
-    ffi_guard!({ status_str(result, |s| Some(&s.sub_action)) })
+    ffi_guard!({ status_str(result, |s| Some(s.sub_action())) })
 }
 
 /// `deployment_request_id`, lowercase hyphenated UUID; NULL if null or absent.
@@ -363,7 +430,7 @@ pub extern "C" fn qovery_result_status_details_sub_action(
 pub extern "C" fn qovery_result_deployment_request_id(
     result: *const qovery_result,
 ) -> *const c_char {
-    ffi_guard!({ status_str(result, |s| s.deployment_request_id.as_ref()) })
+    ffi_guard!({ status_str(result, |s| s.deployment_request_id()) })
 }
 
 /// `deployment_requests_count`; false if there is no status.
@@ -412,7 +479,7 @@ pub extern "C" fn qovery_result_steps_total_computing_duration_sec(
 /// `qovery_result_step_*` getters.
 #[no_mangle]
 pub extern "C" fn qovery_result_step_count(result: *const qovery_result) -> usize {
-    ffi_guard!({ Ok(status(result)?.map_or(0, |s| s.steps.len())) })
+    ffi_guard!({ Ok(status(result)?.map_or(0, |s| s.steps().len())) })
 }
 
 /// `steps.details[index].step_name`, e.g. `"DEPLOYMENT"`; NULL if absent or `index` is out
@@ -422,7 +489,11 @@ pub extern "C" fn qovery_result_step_name(
     result: *const qovery_result,
     index: usize,
 ) -> *const c_char {
-    ffi_guard!({ status_str(result, |s| s.steps.get(index).and_then(|st| st.0.as_ref())) })
+    ffi_guard!({
+        status_str(result, |s| {
+            s.steps().get(index).and_then(|st| st.0.as_ref())
+        })
+    })
 }
 
 /// `steps.details[index].status`, e.g. `"SUCCESS"`; NULL if absent or `index` is out of
@@ -432,7 +503,11 @@ pub extern "C" fn qovery_result_step_status(
     result: *const qovery_result,
     index: usize,
 ) -> *const c_char {
-    ffi_guard!({ status_str(result, |s| s.steps.get(index).and_then(|st| st.1.as_ref())) })
+    ffi_guard!({
+        status_str(result, |s| {
+            s.steps().get(index).and_then(|st| st.1.as_ref())
+        })
+    })
 }
 
 /// `steps.details[index].duration_sec`; false if absent or `index` is out of range.
@@ -453,5 +528,5 @@ pub extern "C" fn qovery_result_step_duration_sec(
 /// not model; NULL if there is no status.
 #[no_mangle]
 pub extern "C" fn qovery_result_raw_json(result: *const qovery_result) -> *const c_char {
-    ffi_guard!({ status_str(result, |s| Some(&s.raw_json)) })
+    ffi_guard!({ status_str(result, |s| Some(s.raw_json())) })
 }

@@ -14,7 +14,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -184,19 +184,29 @@ fn database_id(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<String> {
 /// What stops a detached call from the Python side: a signal handler's exception
 /// (`KeyboardInterrupt`), a progress callback's (the first one is kept), or the caller's
 /// `cancel` event being set (no exception: the core's `Cancelled` error is raised).
-#[derive(Default)]
 struct Interrupt {
     flagged: AtomicBool,
     error: Mutex<Option<PyErr>>,
     /// An object with `is_set()`, e.g. `threading.Event`.
     event: Option<Py<PyAny>>,
+    /// Without an `event`, polls before this instant answer "go on" without attaching to
+    /// the interpreter: a call that ends within it never takes the GIL back mid-call
+    /// (threads do not fight over it), and a Ctrl-C is still seen within about two poll
+    /// periods (signals that came before the call were handled before it started).
+    quiet_until: Instant,
 }
 
 impl Interrupt {
     fn new(event: Option<Py<PyAny>>) -> Self {
         Interrupt {
+            flagged: AtomicBool::new(false),
+            error: Mutex::new(None),
+            quiet_until: if event.is_some() {
+                Instant::now()
+            } else {
+                Instant::now() + core::CANCEL_POLL
+            },
             event,
-            ..Interrupt::default()
         }
     }
 
@@ -212,6 +222,9 @@ impl Interrupt {
     fn poll(&self) -> bool {
         if self.flagged.load(Ordering::Acquire) {
             return true;
+        }
+        if Instant::now() < self.quiet_until {
+            return false;
         }
         Python::attach(|py| {
             if let Err(e) = py.check_signals() {
