@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project, from a fresh clone: lints, the Rust suites (unit,
 # integration against qovery-mock and a raw TCP fault server), the C ABI consumers
-# (C, C++, threads, ctypes, Go, valgrind), the Python package, and a bounded fuzz run. Installs what it needs
+# (C, C++, threads, ctypes, Go, valgrind), the Python package, a benchmark smoke, the fault
+# matrix / soak / leak checks and a bounded fuzz run. Installs what it needs
 # (cargo tools under target/tools, Python packages in .venv). CI runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,9 @@ bash scripts/test-ffi.sh
 
 step "Python package: build, stubtest, pytest"
 bash scripts/test-python.sh
+
+step "bench smoke: every benchmark part for a few hundred calls, no timing assertion"
+bash scripts/bench.sh smoke
 
 step "reliability smoke: fault matrix in C, soaks in C and Python, valgrind, Python RSS"
 # The Python matrix already ran inside test-python.sh's pytest.

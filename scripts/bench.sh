@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The benchmark (issue 6, bench/README.md), from a fresh clone, in one command:
+#
+#   scripts/bench.sh          full run: release builds, every contender side by side against
+#                             qovery-mock; rewrites the results section of bench/README.md,
+#                             bench/latency.png and bench/results.json
+#   scripts/bench.sh smoke    a few hundred calls per contender and every other part once,
+#                             debug builds of the mock, the C library and the Rust contender,
+#                             no timing assertion (only: every call succeeded, every part ran);
+#                             writes only under target/bench-smoke. Part of the test command.
+#
+# Installs what it needs: libcurl's headers (apt-get, only if curl/curl.h is missing), the
+# pinned Python packages of bench/requirements.txt into .venv (created if missing), our wheel
+# (built with `pip wheel ./python`, as scripts/test-python.sh does, and installed into .venv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+mode=${1:-full}
+case $mode in
+    full | smoke) ;;
+    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "usage: scripts/bench.sh [smoke]" >&2; exit 2 ;;
+esac
+started=$SECONDS
+step() { printf '\n==> bench %s: %s (%ds)\n' "$mode" "$*" $((SECONDS - started)); }
+
+step "system packages (gcc, libcurl headers, binutils)"
+missing=()
+command -v gcc >/dev/null || missing+=(gcc)
+command -v strip >/dev/null || missing+=(binutils)
+echo '#include <curl/curl.h>' | gcc -E -x c - >/dev/null 2>&1 || missing+=(libcurl4-openssl-dev)
+if [[ ${#missing[@]} -gt 0 ]]; then
+    sudo=
+    [[ $(id -u) == 0 ]] || sudo=sudo
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+step "venv .venv and pinned packages (bench/requirements.txt)"
+if [[ ! -x .venv/bin/python ]]; then
+    "${PYTHON:-python3}" -m venv .venv
+fi
+export VIRTUAL_ENV="$ROOT/.venv"
+export PATH="$VIRTUAL_ENV/bin:$PATH" # maturin must be on PATH for pip wheel
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+# maturin builds our wheel: the pin scripts/test-python.sh uses
+maturin=$(grep -m 1 '^maturin' tests/python/requirements.txt 2>/dev/null || echo 'maturin>=1.16,<2.0')
+python -m pip install -q -r bench/requirements.txt "$maturin"
+
+if [[ $mode == full ]]; then
+    profile=release
+    cargo_profile=(--release)
+else
+    profile=debug
+    cargo_profile=()
+fi
+out=$ROOT/target/bench-$mode
+mkdir -p "$out"
+
+step "cargo build ($profile): qovery-mock, the C library, the Rust contender"
+cargo build --locked -q "${cargo_profile[@]}" -p qovery-mock -p qovery-redeploy-ffi
+# Its own workspace (bench/rust/Cargo.lock), built into the shared target/ so that the
+# dependencies it has in common with the workspace are compiled once.
+CARGO_TARGET_DIR=$ROOT/target cargo build --locked -q "${cargo_profile[@]}" --manifest-path bench/rust/Cargo.toml
+scripts/ffi-install.sh --no-build ${cargo_profile[@]+"${cargo_profile[@]}"} --prefix "$out/prefix" >/dev/null
+
+step "C contenders (gcc -O2): libcurl and the C ABI"
+cflags=(-std=c11 -O2 -Wall -Wextra -Werror)
+gcc "${cflags[@]}" bench/c/curl_bench.c -o "$out/curl_bench" -lcurl -lpthread
+gcc "${cflags[@]}" -I"$out/prefix/include" bench/c/ffi_bench.c -o "$out/ffi_bench" \
+    -L"$out/prefix/lib" -lqovery_redeploy -Wl,-rpath,"$out/prefix/lib" -lpthread
+
+step "our wheel (pip wheel ./python: maturin, release, abi3) into .venv"
+# As scripts/test-python.sh: cargo inside makes this quick when nothing changed.
+rm -f python/qovery_redeploy/*.so target/wheels/qovery_redeploy-*.whl
+python -m pip wheel -q --no-build-isolation --no-deps ./python -w target/wheels
+wheel=$(ls target/wheels/qovery_redeploy-*-cp39-abi3-*.whl)
+python -m pip install -q --force-reinstall --no-deps "$wheel"
+
+step "run"
+args=(--mock "target/$profile/qovery-mock" --curl "$out/curl_bench" --cabi "$out/ffi_bench"
+    --rust "target/$profile/qovery-redeploy-bench" --so "target/$profile/libqovery_redeploy.so"
+    --wheel "$wheel" --out "$out")
+if [[ $mode == full ]]; then
+    python bench/run.py "${args[@]}" --readme bench/README.md --plot bench/latency.png \
+        --command "scripts/bench.sh"
+    cp "$out/results.json" bench/results.json
+else
+    python bench/run.py "${args[@]}" --smoke --command "scripts/bench.sh smoke"
+fi
+step "done"
