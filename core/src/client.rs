@@ -445,38 +445,22 @@ impl Client {
             .retry_after
             .as_deref()
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let in_progress = detail.as_deref().is_some_and(|d| {
-            let d = d.to_ascii_lowercase();
-            d.contains("in progress") || d.contains("inprogress") || d.contains("already running")
-        });
-        let (kind, message) = match status {
-            401 => (
-                ErrorKind::Unauthorized,
-                "the API refused the token".to_owned(),
+        let kind = kind_for_status(status, detail.as_deref());
+        let message = match kind {
+            ErrorKind::Unauthorized => "the API refused the token".to_owned(),
+            ErrorKind::Forbidden => "the token may not act on this database".to_owned(),
+            ErrorKind::NotFound => "database not found".to_owned(),
+            ErrorKind::Conflict if status == 409 => {
+                "conflict: another operation is in progress on this database".to_owned()
+            }
+            ErrorKind::Conflict => "an action is already in progress on this database".to_owned(),
+            ErrorKind::RateLimited => "rate limited by the API".to_owned(),
+            ErrorKind::Server => "the API failed".to_owned(),
+            _ if (300..400).contains(&status) => format!(
+                "redirect to {} refused: the client never follows redirects",
+                response.location.as_deref().unwrap_or("(no location)")
             ),
-            403 => (
-                ErrorKind::Forbidden,
-                "the token may not act on this database".to_owned(),
-            ),
-            404 => (ErrorKind::NotFound, "database not found".to_owned()),
-            409 => (
-                ErrorKind::Conflict,
-                "conflict: another operation is in progress on this database".to_owned(),
-            ),
-            400 if in_progress => (
-                ErrorKind::Conflict,
-                "an action is already in progress on this database".to_owned(),
-            ),
-            429 => (ErrorKind::RateLimited, "rate limited by the API".to_owned()),
-            500..=599 => (ErrorKind::Server, "the API failed".to_owned()),
-            300..=399 => (
-                ErrorKind::Http,
-                format!(
-                    "redirect to {} refused: the client never follows redirects",
-                    response.location.as_deref().unwrap_or("(no location)")
-                ),
-            ),
-            _ => (ErrorKind::Http, "unexpected answer from the API".to_owned()),
+            _ => "unexpected answer from the API".to_owned(),
         };
         let error = Error::new(kind, format!("{message} (HTTP {status})"))
             .with_http_status(status)
@@ -528,21 +512,32 @@ impl Client {
                     _ if accepted && method == Method::Post => ErrorKind::Decode,
                     ErrorKind::Timeout => failure.kind,
                     _ if accepted => ErrorKind::Decode,
-                    _ => self
-                        .error_for_answer(&Response {
-                            status,
-                            retry_after: None,
-                            location: None,
-                            body: Vec::new(),
-                        })
-                        .0
-                        .kind(),
+                    _ => kind_for_status(status, None),
                 };
                 Error::new(kind, format!("HTTP {status} answer unreadable: {message}"))
                     .with_http_status(status)
             }
         };
         (error, attempt)
+    }
+}
+
+/// The error kind an HTTP status means; a 400 is a conflict when the server's detail says an
+/// action is already in progress (the API answers 400 ActionAlreadyInProgress where its spec says 409).
+fn kind_for_status(status: u16, detail: Option<&str>) -> ErrorKind {
+    let in_progress = detail.is_some_and(|d| {
+        let d = d.to_ascii_lowercase();
+        d.contains("in progress") || d.contains("inprogress") || d.contains("already running")
+    });
+    match status {
+        401 => ErrorKind::Unauthorized,
+        403 => ErrorKind::Forbidden,
+        404 => ErrorKind::NotFound,
+        409 => ErrorKind::Conflict,
+        400 if in_progress => ErrorKind::Conflict,
+        429 => ErrorKind::RateLimited,
+        500..=599 => ErrorKind::Server,
+        _ => ErrorKind::Http,
     }
 }
 
