@@ -69,6 +69,17 @@ static inline void print_ns_array(const char *name, const uint64_t *v, long n) {
     printf("]");
 }
 
+/* The one-shot mode's output: per-iteration create and total times, then the error count;
+ * frees both arrays. */
+static inline void report_oneshot(uint64_t *create, uint64_t *total, long n, long errors) {
+    print_ns_array("create_ns", create, n);
+    printf(",");
+    print_ns_array("total_ns", total, n);
+    printf(",\"errors\":%ld", errors);
+    free(create);
+    free(total);
+}
+
 static inline void *xmalloc(size_t n) {
     void *p = malloc(n ? n : 1);
     if (!p) {

@@ -128,12 +128,7 @@ int main(int argc, char **argv) {
             create[i] = t1 - t0;
             total[i] = t2 - t0;
         }
-        print_ns_array("create_ns", create, a.n);
-        printf(",");
-        print_ns_array("total_ns", total, a.n);
-        printf(",\"errors\":%ld", errors);
-        free(create);
-        free(total);
+        report_oneshot(create, total, a.n, errors);
     } else {
         fprintf(stderr, "unknown mode %s\n", a.mode);
         return 2;
