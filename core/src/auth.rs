@@ -89,19 +89,20 @@ impl Secret {
         }
     }
 
-    /// The full header line, `Authorization: <Scheme> <token>\r\n`, in zeroed-on-drop memory.
-    pub(crate) fn header_line(&self, scheme: AuthScheme) -> Zeroizing<Vec<u8>> {
+    /// The `Authorization` header value, `<Scheme> <token>`, marked sensitive so reqwest and
+    /// hyper never show it in Debug output. (It lives in reqwest's header map from then on, which
+    /// is not zeroed on drop: the one copy this crate cannot wipe.)
+    pub(crate) fn header_value(&self, scheme: AuthScheme) -> reqwest::header::HeaderValue {
         let word = match self.resolve(scheme) {
             AuthScheme::Bearer => "Bearer",
             _ => "Token",
         };
-        let mut line = Zeroizing::new(Vec::with_capacity(self.0.len() + 32));
-        line.extend_from_slice(b"Authorization: ");
-        line.extend_from_slice(word.as_bytes());
-        line.push(b' ');
-        line.extend_from_slice(self.0.as_bytes());
-        line.extend_from_slice(b"\r\n");
-        line
+        let text = Zeroizing::new(format!("{word} {}", self.0.as_str()));
+        // `Secret::new` admits printable ASCII only, which is always a valid header value.
+        let mut value = reqwest::header::HeaderValue::from_str(&text)
+            .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Token invalid"));
+        value.set_sensitive(true);
+        value
     }
 }
 
@@ -155,10 +156,10 @@ mod tests {
         let api = Secret::new("qov_abcdef0123").unwrap();
         assert_eq!(api.resolve(AuthScheme::Auto), AuthScheme::Token);
         assert_eq!(api.resolve(AuthScheme::Bearer), AuthScheme::Bearer);
-        assert_eq!(
-            &**api.header_line(AuthScheme::Auto),
-            b"Authorization: Token qov_abcdef0123\r\n"
-        );
+        let value = api.header_value(AuthScheme::Auto);
+        assert_eq!(value.as_bytes(), b"Token qov_abcdef0123");
+        assert!(value.is_sensitive());
+        assert!(!format!("{value:?}").contains("qov_"));
     }
 
     #[test]

@@ -1,22 +1,24 @@
 //! The client: configuration, the two API calls, and turning answers into statuses or errors.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use uuid::Uuid;
-use zeroize::Zeroizing;
 
 use crate::auth::{AuthScheme, Secret};
 use crate::cancel::{after, cancelled, sleep_until, Cancel};
 use crate::error::{clean_server_text, Error, ErrorKind};
-use crate::http::{Failure, Origin, Response, Stage, Transport};
 use crate::model::{error_detail, DeploymentStatus};
+use crate::origin::Origin;
 use crate::retry::{parse_retry_after, Attempt, Method, RetryPolicy};
+use crate::transport::{Failure, ProxySetting, Response, Settings, Stage, Transport};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.qovery.com";
 pub const ENV_TOKEN: &str = "QOVERY_API_TOKEN";
 pub const ENV_URL: &str = "QOVERY_API_URL";
+pub use crate::tls::ENV_CA_BUNDLE;
 pub const DEFAULT_USER_AGENT: &str = concat!("qovery-redeploy/", env!("CARGO_PKG_VERSION"));
 
 /// Options of a redeploy request.
@@ -51,6 +53,8 @@ pub struct ClientBuilder {
     deadline: Duration,
     max_retries: u32,
     user_agent: Option<String>,
+    ca_file: Option<PathBuf>,
+    proxy: ProxySetting,
     from_env: bool,
 }
 
@@ -66,6 +70,8 @@ impl Default for ClientBuilder {
             deadline: Duration::from_secs(60),
             max_retries: 2,
             user_agent: None,
+            ca_file: None,
+            proxy: ProxySetting::FromEnv,
             from_env: false,
         }
     }
@@ -126,6 +132,28 @@ impl ClientBuilder {
     /// Default `qovery-redeploy/<version>`.
     pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
         self.user_agent = Some(agent.into());
+        self
+    }
+
+    /// A PEM file of extra certificate authorities to trust, beside Mozilla's roots and the
+    /// system store (a TLS-inspecting proxy's CA, a private CA). Without it, `QOVERY_CA_BUNDLE`
+    /// is read. A missing, unreadable or empty bundle fails [`build`](Self::build).
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca_file = Some(path.into());
+        self
+    }
+
+    /// Sends `https://` requests through this proxy (`http://[user:password@]host:port`, a
+    /// CONNECT tunnel) instead of the one `HTTPS_PROXY` / `ALL_PROXY` name; `NO_PROXY` still
+    /// applies. A plain-`http://` (loopback) API URL never goes through a proxy.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = ProxySetting::Url(url.into());
+        self
+    }
+
+    /// Ignores `HTTPS_PROXY`, `ALL_PROXY` and any proxy set with [`proxy`](Self::proxy).
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxySetting::Off;
         self
     }
 
@@ -192,18 +220,26 @@ impl ClientBuilder {
         }
         let origin = Origin::parse(&base_url)?;
         let scheme = token.resolve(self.auth_scheme);
-        let mut headers = Zeroizing::new(Vec::with_capacity(256));
-        headers.extend_from_slice(b"Host: ");
-        headers.extend_from_slice(origin.host_header().as_bytes());
-        headers.extend_from_slice(b"\r\nUser-Agent: ");
-        headers.extend_from_slice(user_agent.as_bytes());
-        headers.extend_from_slice(b"\r\nAccept: application/json\r\n");
-        headers.extend_from_slice(&token.header_line(scheme));
-        let transport = Transport::new(origin, self.connect_timeout)?;
+        if let ProxySetting::Url(url) = &self.proxy {
+            check_proxy_url(url)?;
+        }
+        let ca_file = match self.ca_file {
+            Some(path) => Some(path),
+            None => env(ENV_CA_BUNDLE)?.map(PathBuf::from),
+        };
+        let transport = Transport::new(
+            origin,
+            Settings {
+                connect_timeout: self.connect_timeout,
+                user_agent: user_agent.clone(),
+                authorization: token.header_value(scheme),
+                proxy: self.proxy,
+                ca_file,
+            },
+        )?;
         Ok(Client {
             inner: Arc::new(Inner {
                 transport,
-                headers,
                 token,
                 scheme,
                 user_agent,
@@ -227,8 +263,6 @@ pub struct Client {
 
 struct Inner {
     transport: Transport,
-    /// Host, User-Agent, Accept and Authorization lines, zeroed on drop.
-    headers: Zeroizing<Vec<u8>>,
     token: Secret,
     scheme: AuthScheme,
     user_agent: String,
@@ -244,11 +278,26 @@ impl fmt::Debug for Client {
             .field("auth_scheme", &self.inner.scheme)
             .field("token", &"[REDACTED]")
             .field("user_agent", &self.inner.user_agent)
+            .field("proxy", &self.inner.transport.proxy().shown())
             .field("request_timeout", &self.inner.request_timeout)
             .field("deadline", &self.inner.deadline)
             .field("max_retries", &self.inner.policy.max_retries)
             .finish()
     }
+}
+
+/// A proxy URL must be `http://` or `https://` with a host: checked at build so a typo is an
+/// `invalid_input` error and not a connect failure later. Credentials are never shown.
+fn check_proxy_url(url: &str) -> Result<(), Error> {
+    let shown = ProxySetting::Url(url.to_owned()).shown();
+    let parsed =
+        url::Url::parse(url).map_err(|e| Error::invalid(format!("invalid proxy URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(Error::invalid(format!(
+            "invalid proxy URL {shown}: expected http://host:port"
+        )));
+    }
+    Ok(())
 }
 
 /// A database id, checked to be a UUID before it goes anywhere near a URL.
@@ -362,7 +411,6 @@ impl Client {
         if let Some(d) = deadline {
             deadline_at = deadline_at.min(d);
         }
-        let request = self.request_bytes(method, path);
         let mut retry = 0;
         loop {
             if cancelled(cancel) {
@@ -373,7 +421,7 @@ impl Client {
             let result =
                 inner
                     .transport
-                    .send(&request, method.idempotent(), attempt_deadline, cancel);
+                    .send(method == Method::Post, path, attempt_deadline, cancel);
             let elapsed = attempt_start.elapsed();
             let (error, attempt) = match result {
                 Ok(response) => {
@@ -416,25 +464,6 @@ impl Client {
             }
             retry += 1;
         }
-    }
-
-    fn request_bytes(&self, method: Method, path: &str) -> Zeroizing<Vec<u8>> {
-        let inner = &*self.inner;
-        let prefix = inner.transport.origin().path_prefix();
-        let mut req = Zeroizing::new(Vec::with_capacity(
-            inner.headers.len() + path.len() + prefix.len() + 64,
-        ));
-        req.extend_from_slice(method.as_str().as_bytes());
-        req.push(b' ');
-        req.extend_from_slice(prefix.as_bytes());
-        req.extend_from_slice(path.as_bytes());
-        req.extend_from_slice(b" HTTP/1.1\r\n");
-        req.extend_from_slice(&inner.headers);
-        if method == Method::Post {
-            req.extend_from_slice(b"Content-Length: 0\r\n");
-        }
-        req.extend_from_slice(b"\r\n");
-        req
     }
 
     /// An answer that is not a 2xx: the error its status means.

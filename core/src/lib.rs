@@ -20,23 +20,26 @@ mod auth;
 mod cancel;
 mod client;
 mod error;
-mod http;
 mod model;
+mod origin;
 mod retry;
+mod runtime;
+mod tls;
+mod transport;
 mod wait;
 
 pub use auth::{AuthScheme, Secret};
 pub use cancel::{Cancel, CancelToken, CANCEL_POLL};
 pub use client::{
     parse_database_id, Client, ClientBuilder, RedeployOptions, DEFAULT_BASE_URL,
-    DEFAULT_USER_AGENT, ENV_TOKEN, ENV_URL,
+    DEFAULT_USER_AGENT, ENV_CA_BUNDLE, ENV_TOKEN, ENV_URL,
 };
 pub use error::{Error, ErrorKind};
-pub use http::MAX_BODY;
 pub use model::{
     DeploymentStatus, ServiceAction, ServiceActionStatus, ServiceDeploymentStatus,
     ServiceSubAction, State, StatusDetails, StepMetric, StepName, StepStatus, Steps, Unrecognized,
 };
+pub use transport::{MAX_BODY, MAX_HEAD};
 pub use wait::{OnProgress, WaitOptions};
 
 /// This crate's version, e.g. `0.1.0`.

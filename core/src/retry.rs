@@ -8,7 +8,7 @@
 use std::time::{Duration, SystemTime};
 
 use crate::error::ErrorKind;
-use crate::http::Stage;
+use crate::transport::Stage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Method {

@@ -35,6 +35,14 @@ fn status(url: &str) -> Result<qovery_redeploy::DeploymentStatus, Error> {
     client(url).database_status(DB)
 }
 
+/// The value of header `name` (any case, as HTTP field names are) in a request head.
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.split("\r\n").skip(1).find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
 /// The error is of `kind` and shows no secret in Display or Debug.
 fn expect(result: Result<qovery_redeploy::DeploymentStatus, Error>, kind: ErrorKind) -> Error {
     let err = result.expect_err("expected an error");
@@ -87,16 +95,18 @@ fn success_sends_the_expected_request() {
         )),
         "{head}"
     );
-    assert!(
-        head.contains(&format!("Authorization: Token {SECRET}\r\n")),
+    let token = format!("Token {SECRET}");
+    assert_eq!(
+        header(&head, "authorization"),
+        Some(token.as_str()),
         "{head}"
     );
-    assert!(head.contains(&format!(
-        "User-Agent: qovery-redeploy/{}\r\n",
-        qovery_redeploy::VERSION
-    )));
-    assert!(head.contains("Content-Length: 0\r\n"));
-    assert!(head.contains(&format!("Host: {}\r\n", server.addr)));
+    let agent = format!("qovery-redeploy/{}", qovery_redeploy::VERSION);
+    assert_eq!(header(&head, "user-agent"), Some(agent.as_str()));
+    assert_eq!(header(&head, "accept"), Some("application/json"));
+    assert_eq!(header(&head, "content-length"), Some("0"));
+    let host = server.addr.to_string();
+    assert_eq!(header(&head, "host"), Some(host.as_str()));
     // Keep-alive: a second call reuses the connection.
     c.database_status(DB).unwrap();
     assert_eq!(server.seen.connections(), 1);
@@ -123,7 +133,8 @@ fn jwt_shaped_tokens_go_as_bearer_and_base_path_prefix_is_kept() {
         head.starts_with(&format!("POST /api/v1/database/{DB}/redeploy HTTP/1.1")),
         "{head}"
     );
-    assert!(head.contains(&format!("Authorization: Bearer {jwt}\r\n")));
+    let bearer = format!("Bearer {jwt}");
+    assert_eq!(header(&head, "authorization"), Some(bearer.as_str()));
 }
 
 #[test]
@@ -581,8 +592,10 @@ fn many_threads_share_one_client() {
     let ok: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
     assert_eq!(ok, 400);
     assert_eq!(server.seen.requests(), 400);
+    // Reused, not one per call. Not exactly one per thread: hyper puts a connection back in
+    // the pool when its task next runs, and a thread's next call can come first (9-10 seen).
     assert!(
-        server.seen.connections() <= 8,
+        server.seen.connections() <= 24,
         "connections reused: {}",
         server.seen.connections()
     );
@@ -633,7 +646,9 @@ fn server_data_in_error_texts_never_carries_the_token() {
     let headers: &'static str =
         Box::leak(format!("Transfer-Encoding: {SECRET}\r\n").into_boxed_str());
     let server = canned("200 OK", headers, String::new());
-    let err = expect(status(&server.url()), ErrorKind::Network);
+    // hyper reads such a body until close (RFC 9112 6.3); this server keeps the connection
+    // open, so the read times out.
+    let err = expect(status(&server.url()), ErrorKind::Timeout);
     assert_no_secret(&err.to_string().to_lowercase(), &SECRET.to_lowercase());
 
     // A token with characters `{:?}` escapes still matches in its escaped form.

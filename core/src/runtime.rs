@@ -1,0 +1,120 @@
+//! The one thread this library starts, and how a blocking call waits on it.
+//!
+//! reqwest is asynchronous; its `blocking` wrapper parks the caller until the answer or the
+//! timeout and nothing else can end that wait, so a cancel token, Ctrl-C in Python or a
+//! progress callback could not stop a call in the middle of a request. Instead each call is
+//! one task on a small runtime owned by the library, and the caller waits with a short poll
+//! on its cancel flag and deadline, aborting the task when asked to stop.
+//!
+//! The runtime is built on the first network call (not at load, not at client creation), is
+//! never shut down (it lives as long as the process, as a global allocator would), and is
+//! rebuilt in a forked child: the parent's worker thread does not exist there, and dropping
+//! its runtime would deregister sockets from an epoll instance the parent still uses, so the
+//! inherited one is left alone (leaked) rather than dropped.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::thread::Thread;
+use std::time::Instant;
+
+use tokio::runtime::{Handle, Runtime};
+
+use crate::cancel::{cancelled, Cancel, CANCEL_POLL};
+use crate::error::{Error, ErrorKind};
+
+/// Worker threads of the runtime. One is enough for this library's traffic: a call is a few
+/// microseconds of CPU on the worker and the rest is waiting on the network. Measured in
+/// bench/README.md ("threads" columns) against 2.
+const WORKERS: usize = 1;
+
+/// The process the current runtime belongs to, and a handle to it.
+static RUNTIME: Mutex<Option<(u32, Handle)>> = Mutex::new(None);
+
+/// The runtime of this process, built on first use (and again in a forked child).
+fn handle() -> Result<Handle, Error> {
+    let pid = std::process::id();
+    let mut slot = RUNTIME.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((owner, handle)) = slot.as_ref() {
+        if *owner == pid {
+            return Ok(handle.clone());
+        }
+    }
+    let runtime: &'static Runtime = Box::leak(Box::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(WORKERS)
+            .thread_name("qovery-redeploy")
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Network,
+                    format!("cannot start the network thread: {e}"),
+                )
+            })?,
+    ));
+    let handle = runtime.handle().clone();
+    if let Some(inherited) = slot.replace((pid, handle.clone())) {
+        // Forked: the parent's runtime is left as it is (see the module docs).
+        std::mem::forget(inherited);
+    }
+    Ok(handle)
+}
+
+/// Why [`run`] gave up on a task before it finished.
+pub(crate) enum Stop {
+    Cancelled,
+    /// The task overran its deadline by more than its own timers allow (a stuck runtime).
+    Overran,
+    /// The runtime could not be started (out of threads or memory).
+    Unavailable(Error),
+}
+
+/// Where the task leaves its result for the waiting caller.
+struct Slot<T> {
+    result: Mutex<Option<T>>,
+    waiter: Thread,
+}
+
+/// Runs `task` on the library's runtime and waits for it on this thread, polling `cancel`
+/// every [`CANCEL_POLL`]. `deadline` is the task's own deadline (its timers end it); the
+/// caller only steps in when the task overruns it, which would mean a stuck runtime.
+pub(crate) fn run<T, F>(task: F, deadline: Instant, cancel: Option<&dyn Cancel>) -> Result<T, Stop>
+where
+    T: Send + 'static,
+    F: Future<Output = T> + Send + 'static,
+{
+    let handle = handle().map_err(Stop::Unavailable)?;
+    let slot = Arc::new(Slot {
+        result: Mutex::new(None),
+        waiter: std::thread::current(),
+    });
+    let theirs = slot.clone();
+    let join = handle.spawn(async move {
+        let result = task.await;
+        *theirs.result.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+        theirs.waiter.unpark();
+    });
+    let backstop = deadline + CANCEL_POLL * 4;
+    loop {
+        if let Some(result) = slot.result.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            return Ok(result);
+        }
+        if cancelled(cancel) {
+            join.abort();
+            return Err(Stop::Cancelled);
+        }
+        let now = Instant::now();
+        if now >= backstop {
+            join.abort();
+            return Err(Stop::Overran);
+        }
+        let wait = backstop - now;
+        // Parked until the task unparks us; a spurious wake-up only costs one more check.
+        std::thread::park_timeout(if cancel.is_some() {
+            wait.min(CANCEL_POLL)
+        } else {
+            wait
+        });
+    }
+}
