@@ -88,6 +88,15 @@ pub fn handle(app: &App, req: &Request) -> Response {
                 _ => method_not_allowed("POST"),
             }
         }
+        "/tls" => {
+            let Some(info) = app.tls_info.get() else {
+                return err(404, "TLS is not enabled (start qovery-mock with --tls)");
+            };
+            return match m {
+                "GET" => ok(200, info.clone()),
+                _ => method_not_allowed("GET"),
+            };
+        }
         "/databases" => {
             return match m {
                 "GET" => {

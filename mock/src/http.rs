@@ -3,10 +3,10 @@
 
 use std::cell::RefCell;
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::body::reason;
+use crate::stream::Stream;
 use crate::timefmt;
 
 /// Cap on the request line + headers.
@@ -78,12 +78,12 @@ pub enum ReadError {
 
 /// A client connection with its read buffer (which may hold pipelined bytes).
 pub struct Conn {
-    pub stream: TcpStream,
+    pub stream: Stream,
     buf: Vec<u8>,
 }
 
 impl Conn {
-    pub fn new(stream: TcpStream) -> Conn {
+    pub fn new(stream: Stream) -> Conn {
         Conn {
             stream,
             buf: Vec::with_capacity(4096),
@@ -156,6 +156,7 @@ impl Conn {
             && self.buf.is_empty()
         {
             let _ = self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+            let _ = self.stream.flush();
         }
         req.body = match body_len {
             Some(n) => {
@@ -410,7 +411,7 @@ pub fn write_head(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::TcpListener;
+    use std::net::{TcpListener, TcpStream};
 
     /// Feeds `raw` to a Conn through a real socket pair.
     fn parse(raw: &[u8]) -> Vec<Result<Request, ReadError>> {
@@ -420,7 +421,7 @@ mod tests {
         c.shutdown(std::net::Shutdown::Write).unwrap();
         let (s, _) = l.accept().unwrap();
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let mut conn = Conn::new(s);
+        let mut conn = Conn::new(Stream::Plain(s));
         let mut out = Vec::new();
         for _ in 0..10 {
             let r = conn.read_request();

@@ -12,12 +12,17 @@ mod jsonutil;
 mod logging;
 mod server;
 mod state;
+mod stream;
 mod timefmt;
+mod tls;
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use serde_json::json;
 
 use config::{check_token, DbConfig, FileConfig, DEFAULT_TICK_MS, DEFAULT_TOKEN};
 use ids::parse_uuid;
@@ -43,11 +48,18 @@ OPTIONS:
     --exit-on-stdin-eof   exit when standard input closes (a test harness that dies,
                           even by SIGKILL, takes the mock with it)
     --allow-non-loopback  permit binding a non-loopback --host
+    --tls                 serve HTTPS (certificate for 127.0.0.1, ::1, localhost signed
+                          by a CA generated at start), plus three TLS-fault listeners
+    --tls-dir DIR         with --tls: write the CA certificate to DIR/ca.pem (DIR is
+                          created; default: a fresh <tmp>/qovery-mock-<pid>-<random>)
     -h, --help            this help
     -V, --version         version
 
 The first line on stdout is the base URL (e.g. http://127.0.0.1:40123).
-Control API (no auth): /_mock/health, /_mock/reset, /_mock/databases/{id}[/requests|/faults].
+With --tls it is https://... and a second line follows: the absolute path of
+the CA certificate file (PEM) to trust.
+Control API (no auth): /_mock/health, /_mock/reset, /_mock/databases/{id}[/requests|/faults],
+/_mock/tls (with --tls: CA file and the unknown_ca/wrong_host/expired listener URLs).
 ";
 
 #[derive(Debug, Default)]
@@ -63,6 +75,8 @@ struct Args {
     quiet: bool,
     exit_on_stdin_eof: bool,
     allow_non_loopback: bool,
+    tls: bool,
+    tls_dir: Option<String>,
 }
 
 enum Parsed {
@@ -82,7 +96,7 @@ fn parse_args(argv: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
         };
         let takes_value = matches!(
             flag.as_str(),
-            "--host" | "--port" | "--token" | "--database" | "--config" | "--tick-ms"
+            "--host" | "--port" | "--token" | "--database" | "--config" | "--tick-ms" | "--tls-dir"
         );
         if !takes_value && inline.is_some() {
             return Err(format!("{flag} does not take a value"));
@@ -112,6 +126,14 @@ fn parse_args(argv: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
                 a.databases.push(id);
             }
             "--config" => a.config = Some(value()?),
+            "--tls-dir" => {
+                let d = value()?;
+                if d.is_empty() {
+                    return Err("--tls-dir must not be empty".into());
+                }
+                a.tls_dir = Some(d);
+            }
+            "--tls" => a.tls = true,
             "--tick-ms" => {
                 let t: u64 = value()?
                     .parse()
@@ -138,7 +160,62 @@ fn parse_args(argv: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
             _ => return Err("unexpected positional argument (see --help)".into()),
         }
     }
+    if a.tls_dir.is_some() && !a.tls {
+        return Err("--tls-dir needs --tls".into());
+    }
     Ok(Parsed::Run(a))
+}
+
+/// The temporary TLS directory this process created (removed on stdin EOF).
+static TEMP_TLS_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+fn bind(ip: IpAddr, port: u16) -> Result<(TcpListener, SocketAddr), String> {
+    let want = SocketAddr::new(ip, port);
+    let listener = TcpListener::bind(want).map_err(|e| format!("cannot bind {want}: {e}"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    Ok((listener, addr))
+}
+
+/// `--tls`: certificates, CA file, the three fault listeners (serving from
+/// now on) and the `/_mock/tls` answer. Returns the main listener's config
+/// and the CA file path.
+fn start_tls(
+    tls_dir: Option<&str>,
+    bound: IpAddr,
+    app: &Arc<App>,
+) -> Result<(Arc<rustls::ServerConfig>, PathBuf), String> {
+    let setup = tls::generate(bound)?;
+    let dir = match tls_dir {
+        Some(d) => PathBuf::from(d),
+        None => {
+            let d = tls::make_temp_dir()?;
+            let _ = TEMP_TLS_DIR.set(d.clone());
+            d
+        }
+    };
+    let ca_file = tls::write_ca_file(&dir, &setup.ca_pem)?;
+    let mut urls = Vec::new();
+    for (name, config) in [
+        ("unknown_ca", setup.unknown_ca),
+        ("wrong_host", setup.wrong_host),
+        ("expired", setup.expired),
+    ] {
+        let (listener, addr) = bind(IpAddr::V4(Ipv4Addr::LOCALHOST), 0)?;
+        let app = Arc::clone(app);
+        std::thread::Builder::new()
+            .name(format!("accept-{name}"))
+            .spawn(move || server::serve(listener, app, Some(config), name))
+            .map_err(|e| format!("cannot start the {name} listener: {e}"))?;
+        urls.push((name, format!("https://{addr}")));
+    }
+    let mut info = json!({"ca_file": ca_file.to_string_lossy()});
+    for (name, url) in urls {
+        info[name] = json!(url);
+    }
+    let _ = app.tls_info.set(info);
+    Ok((setup.main, ca_file))
 }
 
 fn parse_host(h: &str) -> Result<IpAddr, String> {
@@ -159,6 +236,9 @@ fn run(a: Args) -> Result<(), String> {
         std::thread::spawn(|| {
             // Reads until EOF (or an error): the parent closed the pipe or is gone.
             let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+            if let Some(d) = TEMP_TLS_DIR.get() {
+                let _ = std::fs::remove_dir_all(d);
+            }
             std::process::exit(0);
         });
     }
@@ -200,24 +280,32 @@ fn run(a: Args) -> Result<(), String> {
             "refusing to bind non-loopback address {ip} (pass --allow-non-loopback to override)"
         ));
     }
-    let listener = TcpListener::bind(SocketAddr::new(ip, a.port))
-        .map_err(|e| format!("cannot bind {}: {e}", SocketAddr::new(ip, a.port)))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    let (listener, addr) = bind(ip, a.port)?;
 
     let n_dbs = dbs.len();
     let n_tokens = tokens.len();
     let app = Arc::new(App::new(tokens, any_database, tick_ms, a.fast, dbs));
+    let tls = if a.tls {
+        Some(start_tls(a.tls_dir.as_deref(), addr.ip(), &app)?)
+    } else {
+        None
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
 
-    // The one and only stdout line.
+    // Line 1: the base URL; with --tls, line 2: the CA file. Nothing else.
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "http://{addr}");
+    let _ = writeln!(out, "{scheme}://{addr}");
+    if let Some((_, ca_file)) = &tls {
+        let _ = writeln!(out, "{}", ca_file.display());
+    }
     let _ = out.flush();
     drop(out);
 
+    if let Some(info) = app.tls_info.get() {
+        mlog!("TLS: {info}");
+    }
     mlog!(
-        "listening on http://{addr} ({n_dbs} database(s), any_database={any_database}, tick_ms={tick_ms}{}, {})",
+        "listening on {scheme}://{addr} ({n_dbs} database(s), any_database={any_database}, tick_ms={tick_ms}{}, {})",
         if a.fast { ", fast" } else { "" },
         if default_token {
             "default token".to_string()
@@ -225,7 +313,7 @@ fn run(a: Args) -> Result<(), String> {
             format!("{n_tokens} token(s)")
         }
     );
-    server::serve(listener, app);
+    server::serve(listener, app, tls.map(|(config, _)| config), "main");
     Ok(())
 }
 
@@ -276,6 +364,8 @@ mod tests {
             "5",
             "--fast",
             "--quiet",
+            "--tls",
+            "--tls-dir=/tmp/d",
         ])
         .unwrap() else {
             panic!()
@@ -285,6 +375,8 @@ mod tests {
         assert_eq!(a.databases, vec!["3c90c3cc-0d44-4b50-8888-8dd25736052a"]);
         assert!(a.any_database && a.fast && a.quiet);
         assert_eq!(a.tick_ms, Some(5));
+        assert!(a.tls);
+        assert_eq!(a.tls_dir.as_deref(), Some("/tmp/d"));
         assert!(matches!(args(&["--help"]), Ok(Parsed::Exit(_))));
     }
 
@@ -305,6 +397,9 @@ mod tests {
         assert!(args(&["--token"]).is_err());
         assert!(args(&["--port", "70000"]).is_err());
         assert!(args(&["--database", "nope"]).is_err());
+        assert!(args(&["--tls-dir", "/tmp/x"]).is_err());
+        assert!(args(&["--tls", "--tls-dir="]).is_err());
+        assert!(args(&["--tls=yes"]).is_err());
     }
 
     #[test]

@@ -1,11 +1,14 @@
-//! Connection handling: accept loop, one thread per connection, keep-alive,
-//! routing and byte-level fault delivery.
+//! Connection handling: accept loop, one thread per connection, optional TLS
+//! handshake, keep-alive, routing and byte-level fault delivery (the same
+//! bytes over plain TCP or inside TLS).
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
+
+use rustls::ServerConfig;
 use std::time::{Duration, Instant};
 
 use crate::api::{self, Delivery, Reply};
@@ -15,6 +18,7 @@ use crate::faults::ReqKind;
 use crate::http::{write_head, Conn, Framing, ReadError, Request, Response, IDLE_TIMEOUT};
 use crate::mlog;
 use crate::state::App;
+use crate::stream::Stream;
 
 /// Concurrent connections served; more are answered 503 and closed.
 const MAX_CONNS: usize = 2048;
@@ -31,8 +35,14 @@ impl Drop for ActiveGuard {
     }
 }
 
-/// Serves forever.
-pub fn serve(listener: TcpListener, app: Arc<App>) {
+/// Serves forever: plain HTTP, or HTTPS with `tls`. `name` labels the
+/// listener in log lines.
+pub fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    tls: Option<Arc<ServerConfig>>,
+    name: &'static str,
+) {
     for stream in listener.incoming() {
         let stream = match stream {
             Ok(s) => s,
@@ -45,17 +55,23 @@ pub fn serve(listener: TcpListener, app: Arc<App>) {
         };
         if ACTIVE.fetch_add(1, Ordering::Relaxed) >= MAX_CONNS {
             ACTIVE.fetch_sub(1, Ordering::Relaxed);
-            reject_busy(stream);
+            if tls.is_some() {
+                // a plain-text 503 would be garbage to a TLS client
+                let _ = stream.shutdown(Shutdown::Both);
+            } else {
+                reject_busy(stream);
+            }
             continue;
         }
         let guard = ActiveGuard;
         let app = Arc::clone(&app);
+        let tls = tls.clone();
         let spawned = thread::Builder::new()
             .name("conn".into())
             .stack_size(STACK_SIZE)
             .spawn(move || {
                 let _guard = guard;
-                handle_conn(stream, &app);
+                handle_conn(stream, &app, tls.as_ref(), name);
             });
         if let Err(e) = spawned {
             mlog!("cannot spawn a connection thread: {e}");
@@ -79,13 +95,33 @@ fn reject_busy(mut stream: TcpStream) {
     let _ = stream.shutdown(Shutdown::Both);
 }
 
-fn handle_conn(stream: TcpStream, app: &App) {
-    let _ = stream.set_nodelay(true);
-    let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
-    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+fn handle_conn(tcp: TcpStream, app: &App, tls: Option<&Arc<ServerConfig>>, name: &str) {
+    let _ = tcp.set_nodelay(true);
+    let log = !app.fast && crate::logging::enabled();
+    let stream = match tls {
+        None => Stream::Plain(tcp),
+        Some(config) => {
+            let peer = tcp.peer_addr().ok();
+            match Stream::accept_tls(tcp, config) {
+                Ok(s) => s,
+                Err(e) => {
+                    // Nothing was read as HTTP: the request log and counters
+                    // never see a connection whose handshake failed.
+                    if log {
+                        let peer = peer.map_or_else(|| "?".to_string(), |p| p.to_string());
+                        mlog!(
+                            "debug: TLS handshake failed on the {name} listener (peer {peer}): {e}"
+                        );
+                    }
+                    return;
+                }
+            }
+        }
+    };
+    let _ = stream.tcp().set_read_timeout(Some(IDLE_TIMEOUT));
+    let _ = stream.tcp().set_write_timeout(Some(WRITE_TIMEOUT));
     let mut conn = Conn::new(stream);
     let mut out = Vec::with_capacity(2048);
-    let log = !app.fast && crate::logging::enabled();
     loop {
         let req = match conn.read_request() {
             Ok(r) => r,
@@ -104,8 +140,8 @@ fn handle_conn(stream: TcpStream, app: &App) {
                     false,
                 );
                 out.extend_from_slice(&r.body);
-                let _ = conn.stream.write_all(&out);
-                graceful_close(&conn.stream);
+                send(&mut conn.stream, &out);
+                graceful_close(&mut conn.stream);
                 return;
             }
         };
@@ -131,7 +167,7 @@ fn handle_conn(stream: TcpStream, app: &App) {
                 started.elapsed().as_secs_f64() * 1000.0
             );
         }
-        let keep = deliver(&conn.stream, &mut out, reply, &req);
+        let keep = deliver(&mut conn.stream, &mut out, reply, &req);
         if !keep {
             return;
         }
@@ -169,9 +205,12 @@ fn not_found() -> Reply {
     Reply::normal(Response::json(404, error_new(404, "Not Found")))
 }
 
-/// Half-closes, then discards what the client still sends (bounded), so that
-/// unread request bytes do not turn our FIN into an RST.
-fn graceful_close(stream: &TcpStream) {
+/// Half-closes (on TLS after a `close_notify` alert), then discards what the
+/// client still sends (bounded, raw TCP bytes), so that unread request bytes
+/// do not turn our FIN into an RST.
+fn graceful_close(stream: &mut Stream) {
+    stream.close_notify();
+    let stream = stream.tcp();
     let _ = stream.shutdown(Shutdown::Write);
     let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
     let mut sink = [0u8; 4096];
@@ -185,7 +224,8 @@ fn graceful_close(stream: &TcpStream) {
     }
 }
 
-/// Closes with a TCP RST: SO_LINGER {on, 0} then close.
+/// Closes with a TCP RST: SO_LINGER {on, 0} then close (on TLS too: no
+/// alert, the socket just dies).
 fn abort(stream: &TcpStream) {
     #[cfg(unix)]
     {
@@ -211,12 +251,13 @@ fn abort(stream: &TcpStream) {
     }
 }
 
-fn send(mut stream: &TcpStream, bytes: &[u8]) -> bool {
-    stream.write_all(bytes).is_ok()
+/// Writes `bytes` (through TLS if any) and pushes them onto the wire.
+fn send(stream: &mut Stream, bytes: &[u8]) -> bool {
+    stream.write_all(bytes).is_ok() && stream.flush().is_ok()
 }
 
 /// Writes `reply`; returns whether the connection stays open.
-fn deliver(stream: &TcpStream, out: &mut Vec<u8>, reply: Reply, req: &Request) -> bool {
+fn deliver(stream: &mut Stream, out: &mut Vec<u8>, reply: Reply, req: &Request) -> bool {
     let http10 = req.minor_version == 0;
     let keep = req.keep_alive() && !reply.resp.close;
     let r = reply.resp;
@@ -265,7 +306,7 @@ fn deliver(stream: &TcpStream, out: &mut Vec<u8>, reply: Reply, req: &Request) -
             false
         }
         Delivery::Reset => {
-            abort(stream);
+            abort(stream.tcp());
             false
         }
         Delivery::Close => {
@@ -286,7 +327,7 @@ fn deliver(stream: &TcpStream, out: &mut Vec<u8>, reply: Reply, req: &Request) -
 
 /// A valid JSON object padded with a `"padding"` string to `bytes` bytes.
 fn deliver_huge(
-    stream: &TcpStream,
+    stream: &mut Stream,
     out: &mut Vec<u8>,
     r: &Response,
     bytes: u64,
@@ -325,7 +366,7 @@ fn deliver_huge(
         return false;
     }
     let chunked = framing == Framing::Chunked;
-    let piece = |data: &[u8]| -> bool {
+    let mut piece = |data: &[u8]| -> bool {
         if data.is_empty() {
             return true;
         }

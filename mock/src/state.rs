@@ -3,7 +3,7 @@
 //! background thread.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::body::{render_status, StatusView, Steps};
@@ -420,6 +420,8 @@ pub struct App {
     base_dbs: Vec<(String, DbConfig)>,
     clock: Clock,
     inner: Mutex<Inner>,
+    /// With `--tls`: the answer of `GET /_mock/tls` (set once at start).
+    pub tls_info: OnceLock<serde_json::Value>,
 }
 
 impl App {
@@ -438,6 +440,7 @@ impl App {
             base_dbs,
             clock: Clock::new(),
             inner: Mutex::new(Inner::default()),
+            tls_info: OnceLock::new(),
         };
         app.reset();
         app

@@ -32,6 +32,11 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// Civil UTC date (year, month 1-12, day 1-31) of `t`.
+pub fn civil_date(t: SystemTime) -> (i64, u32, u32) {
+    civil_from_days((since_epoch(t).as_secs() / 86_400) as i64)
+}
+
 struct Parts {
     year: i64,
     month: u32,

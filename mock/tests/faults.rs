@@ -168,7 +168,16 @@ fn rate_limit() {
 
 #[test]
 fn reset_close_and_reset_before() {
-    let m = Mock::start(&["--database", DB, "--tick-ms", "0"]);
+    reset_close_and_reset_before_on(Mock::start(&["--database", DB, "--tick-ms", "0"]));
+}
+
+/// The same bytes, inside TLS.
+#[test]
+fn reset_close_and_reset_before_over_tls() {
+    reset_close_and_reset_before_on(Mock::start_tls(&["--database", DB, "--tick-ms", "0"]));
+}
+
+fn reset_close_and_reset_before_on(m: Mock) {
     m.add_faults(
         DB,
         json!([{"on": "redeploy", "kind": "reset"}, {"on": "redeploy", "kind": "reset_before"},
@@ -217,7 +226,16 @@ fn reset_close_and_reset_before() {
 
 #[test]
 fn huge_body_with_and_without_content_length() {
-    let m = Mock::start(&["--database", DB]);
+    huge_body_with_and_without_content_length_on(Mock::start(&["--database", DB]));
+}
+
+/// The same bytes, inside TLS.
+#[test]
+fn huge_body_with_and_without_content_length_over_tls() {
+    huge_body_with_and_without_content_length_on(Mock::start_tls(&["--database", DB]));
+}
+
+fn huge_body_with_and_without_content_length_on(m: Mock) {
     let n: usize = 3 * 1024 * 1024 + 7;
     m.add_faults(
         DB,
@@ -280,7 +298,26 @@ fn patch_fault() {
 
 #[test]
 fn slow_truncated_malformed_raw_redirect_keepalive_close() {
-    let m = Mock::start(&["--database", DB, "--tick-ms", "0"]);
+    slow_truncated_malformed_raw_redirect_keepalive_close_on(Mock::start(&[
+        "--database",
+        DB,
+        "--tick-ms",
+        "0",
+    ]));
+}
+
+/// The same bytes, inside TLS.
+#[test]
+fn slow_truncated_malformed_raw_redirect_keepalive_close_over_tls() {
+    slow_truncated_malformed_raw_redirect_keepalive_close_on(Mock::start_tls(&[
+        "--database",
+        DB,
+        "--tick-ms",
+        "0",
+    ]));
+}
+
+fn slow_truncated_malformed_raw_redirect_keepalive_close_on(m: Mock) {
     m.add_faults(
         DB,
         json!([

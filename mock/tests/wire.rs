@@ -9,7 +9,16 @@ use common::*;
 
 #[test]
 fn keep_alive_and_connection_close() {
-    let m = Mock::start(&["--database", DB, "--tick-ms", "0"]);
+    keep_alive_and_connection_close_on(Mock::start(&["--database", DB, "--tick-ms", "0"]));
+}
+
+/// The same bytes, inside TLS.
+#[test]
+fn keep_alive_and_connection_close_over_tls() {
+    keep_alive_and_connection_close_on(Mock::start_tls(&["--database", DB, "--tick-ms", "0"]));
+}
+
+fn keep_alive_and_connection_close_on(m: Mock) {
     let auth = format!("Token {TOKEN}");
     let mut c = m.connect();
     for _ in 0..3 {
@@ -87,7 +96,16 @@ fn malformed_requests_get_400_and_close() {
 
 #[test]
 fn chunked_and_expect_continue_request_bodies() {
-    let m = Mock::start(&[]);
+    chunked_and_expect_continue_request_bodies_on(Mock::start(&[]));
+}
+
+/// The same bytes, inside TLS.
+#[test]
+fn chunked_and_expect_continue_request_bodies_over_tls() {
+    chunked_and_expect_continue_request_bodies_on(Mock::start_tls(&[]));
+}
+
+fn chunked_and_expect_continue_request_bodies_on(m: Mock) {
     let body = json!({"outcome": "CANCELED"}).to_string();
     let mut c = m.connect();
     c.send_raw(

@@ -1,13 +1,20 @@
 //! Shared helpers for the integration tests: start the real binary on an
-//! ephemeral port and talk raw HTTP/1.1 to it over std TcpStreams.
+//! ephemeral port and talk raw HTTP/1.1 to it over std TcpStreams, plain or
+//! inside TLS (a rustls client trusting only the CA file the mock wrote).
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, ChildStdout, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
 pub use serde_json::{json, Value};
 
@@ -23,7 +30,14 @@ pub struct Mock {
     /// `host:port`
     pub addr: String,
     pub stdout: Option<BufReader<ChildStdout>>,
+    /// With `--tls`: the second stdout line, and a client config trusting it.
+    pub ca_file: Option<PathBuf>,
+    pub tls: Option<Arc<ClientConfig>>,
+    /// A `--tls-dir` made by the test, removed on drop.
+    owned_dir: Option<PathBuf>,
 }
+
+static DIRS: AtomicUsize = AtomicUsize::new(0);
 
 impl Mock {
     /// Starts the binary with `--port 0 --quiet` plus `args`.
@@ -31,6 +45,19 @@ impl Mock {
         let mut all = vec!["--port", "0", "--quiet"];
         all.extend_from_slice(args);
         Mock::start_raw(&all, Stdio::null()).0
+    }
+
+    /// Like [`Mock::start`] with `--tls --tls-dir <fresh dir>`; every helper
+    /// (`req`, `control`, `connect`...) then speaks HTTPS.
+    pub fn start_tls(args: &[&str]) -> Mock {
+        let dir = temp_path(&format!("tls-{}", DIRS.fetch_add(1, Ordering::Relaxed)));
+        let _ = std::fs::remove_dir_all(&dir);
+        let dir_s = dir.to_str().expect("UTF-8 temp dir").to_string();
+        let mut all = vec!["--port", "0", "--quiet", "--tls", "--tls-dir", &dir_s];
+        all.extend_from_slice(args);
+        let mut m = Mock::start_raw(&all, Stdio::null()).0;
+        m.owned_dir = Some(dir);
+        m
     }
 
     /// Starts the binary with exactly `args`; returns stderr if piped.
@@ -49,9 +76,14 @@ impl Mock {
             let mut r = BufReader::new(stdout);
             let mut line = String::new();
             let _ = r.read_line(&mut line);
-            let _ = tx.send((line, r));
+            // with --tls a second line (the CA file) follows at once
+            let mut ca = String::new();
+            if line.starts_with("https://") {
+                let _ = r.read_line(&mut ca);
+            }
+            let _ = tx.send((line, ca, r));
         });
-        let (line, reader) = match rx.recv_timeout(IO_TIMEOUT) {
+        let (line, ca, reader) = match rx.recv_timeout(IO_TIMEOUT) {
             Ok(x) => x,
             Err(_) => {
                 let _ = child.kill();
@@ -60,20 +92,43 @@ impl Mock {
             }
         };
         let url = line.trim_end().to_string();
+        let tls = url.starts_with("https://");
         assert!(
-            url.starts_with("http://") && line.ends_with('\n'),
+            (url.starts_with("http://") || tls) && line.ends_with('\n'),
             "bad first line {line:?}"
         );
-        let addr = url.trim_start_matches("http://").to_string();
+        let addr = url.split_once("://").unwrap().1.to_string();
+        let (ca_file, config) = if tls {
+            assert!(ca.ends_with('\n'), "bad second line {ca:?}");
+            let path = PathBuf::from(ca.trim_end());
+            let config = client_config(&path);
+            (Some(path), Some(config))
+        } else {
+            (None, None)
+        };
         (
             Mock {
                 child,
                 url,
                 addr,
                 stdout: Some(reader),
+                ca_file,
+                tls: config,
+                owned_dir: None,
             },
             err,
         )
+    }
+
+    /// What the mock wrote on stdout after the startup line(s), read after
+    /// killing it (so: everything it ever printed there).
+    pub fn kill_and_read_rest_of_stdout(&mut self) -> String {
+        self.kill();
+        let mut rest = String::new();
+        if let Some(mut r) = self.stdout.take() {
+            let _ = r.read_to_string(&mut rest);
+        }
+        rest
     }
 
     pub fn kill(&mut self) {
@@ -81,8 +136,14 @@ impl Mock {
         let _ = self.child.wait();
     }
 
+    /// A new connection to the main listener (TLS, server name 127.0.0.1 /
+    /// ::1, when started with `--tls`).
     pub fn connect(&self) -> Client {
-        Client::connect(&self.addr)
+        match &self.tls {
+            None => Client::connect(&self.addr),
+            Some(config) => Client::connect_tls(&self.addr, config, host_of(&self.addr))
+                .unwrap_or_else(|e| panic!("TLS handshake with {}: {e}", self.addr)),
+        }
     }
 
     /// One request on a fresh connection.
@@ -142,6 +203,121 @@ impl Mock {
 impl Drop for Mock {
     fn drop(&mut self) {
         self.kill();
+        if let Some(d) = &self.owned_dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+/// `127.0.0.1` from `127.0.0.1:80`, `::1` from `[::1]:80`.
+pub fn host_of(addr: &str) -> &str {
+    let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+    host.trim_start_matches('[').trim_end_matches(']')
+}
+
+/// A rustls client config (ring, TLS 1.2 + 1.3, ALPN http/1.1) trusting only
+/// the certificates in `ca_file`.
+pub fn client_config(ca_file: &Path) -> Arc<ClientConfig> {
+    client_config_with(ca_file, rustls::DEFAULT_VERSIONS, &[b"http/1.1"])
+}
+
+pub fn client_config_with(
+    ca_file: &Path,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+    alpn: &[&[u8]],
+) -> Arc<ClientConfig> {
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca_file).expect("read the CA file") {
+        roots
+            .add(cert.expect("a PEM certificate"))
+            .expect("a CA certificate");
+    }
+    assert_eq!(roots.len(), 1, "the CA file holds exactly one certificate");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut c = ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(versions)
+        .expect("protocol versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    c.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    Arc::new(c)
+}
+
+/// A client connection: plain TCP or TLS.
+pub enum Stream {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Stream {
+    pub fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => &s.sock,
+        }
+    }
+
+    pub fn set_read_timeout(&self, t: Option<Duration>) -> std::io::Result<()> {
+        self.tcp().set_read_timeout(t)
+    }
+
+    /// The negotiated ALPN protocol (TLS only).
+    pub fn alpn(&self) -> Option<Vec<u8>> {
+        match self {
+            Stream::Plain(_) => None,
+            Stream::Tls(s) => s.conn.alpn_protocol().map(<[u8]>::to_vec),
+        }
+    }
+
+    /// Connects and completes a TLS handshake (bounded) with `server_name`.
+    pub fn tls(
+        addr: &str,
+        config: &Arc<ClientConfig>,
+        server_name: &str,
+    ) -> std::io::Result<Stream> {
+        let mut tcp = TcpStream::connect(addr)?;
+        tcp.set_read_timeout(Some(IO_TIMEOUT))?;
+        tcp.set_write_timeout(Some(IO_TIMEOUT))?;
+        let name = ServerName::try_from(server_name.to_string()).expect("server name");
+        let mut conn =
+            ClientConnection::new(Arc::clone(config), name).map_err(std::io::Error::other)?;
+        for _ in 0..100 {
+            if !conn.is_handshaking() {
+                return Ok(Stream::Tls(Box::new(StreamOwned::new(conn, tcp))));
+            }
+            conn.complete_io(&mut tcp)?;
+        }
+        panic!("TLS handshake with {addr} did not finish");
+    }
+}
+
+/// The rustls error inside an I/O error from a TLS stream, if any.
+pub fn rustls_error(e: &std::io::Error) -> Option<&rustls::Error> {
+    e.get_ref()?.downcast_ref::<rustls::Error>()
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
+        }
     }
 }
 
@@ -172,7 +348,7 @@ impl Resp {
 
 /// A raw HTTP/1.1 client connection.
 pub struct Client {
-    pub stream: TcpStream,
+    pub stream: Stream,
     buf: Vec<u8>,
 }
 
@@ -182,9 +358,21 @@ impl Client {
         stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
         stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
         Client {
-            stream,
+            stream: Stream::Plain(stream),
             buf: Vec::new(),
         }
+    }
+
+    /// A TLS connection (handshake completed) to `addr`.
+    pub fn connect_tls(
+        addr: &str,
+        config: &Arc<ClientConfig>,
+        server_name: &str,
+    ) -> std::io::Result<Client> {
+        Ok(Client {
+            stream: Stream::tls(addr, config, server_name)?,
+            buf: Vec::new(),
+        })
     }
 
     pub fn send(
@@ -211,10 +399,12 @@ impl Client {
             bytes.extend_from_slice(b);
         }
         self.stream.write_all(&bytes).expect("write request");
+        self.stream.flush().expect("flush request");
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).expect("write");
+        self.stream.flush().expect("flush");
     }
 
     fn fill(&mut self) -> std::io::Result<usize> {
