@@ -74,6 +74,11 @@ Environment:
                     API tokens are sent as `Token`, JWT-shaped (console) tokens as `Bearer`.
   QOVERY_API_URL    The API base URL (default https://api.qovery.com), overridden by --api-url.
                     Plain http:// is accepted only for loopback hosts.
+  QOVERY_CA_BUNDLE  A PEM file of extra CAs to trust (as --ca-file); SSL_CERT_FILE, if set,
+                    replaces the system store, as in curl.
+  HTTPS_PROXY, ALL_PROXY, NO_PROXY
+                    The proxy for https:// API URLs (a CONNECT tunnel), unless --proxy or
+                    --no-proxy; http:// (loopback) URLs never use a proxy.
 
 Exit codes:
   0    success: deployed (with --wait), redeploy accepted (without), status read (--status)
@@ -172,6 +177,18 @@ struct Args {
         hide_possible_values = true
     )]
     auth_scheme: Scheme,
+
+    /// Also trust the CAs in this PEM file [default: $QOVERY_CA_BUNDLE]
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<std::path::PathBuf>,
+
+    /// HTTPS proxy (http://[user:pass@]host:port) [default: $HTTPS_PROXY or $ALL_PROXY]
+    #[arg(long, value_name = "URL", conflicts_with = "no_proxy")]
+    proxy: Option<String>,
+
+    /// Use no proxy, whatever the environment says
+    #[arg(long)]
+    no_proxy: bool,
 }
 
 /// A duration in seconds: positive, finite, at most 30 days; fractions allowed (`0.2`).
@@ -629,6 +646,15 @@ fn build_client(args: &Args, env: &Env) -> Result<Client, Failure> {
         .token(token)
         .auth_scheme(args.auth_scheme.into())
         .base_url(url);
+    if let Some(path) = &args.ca_file {
+        builder = builder.ca_file(path);
+    }
+    if let Some(proxy) = &args.proxy {
+        builder = builder.proxy(proxy);
+    }
+    if args.no_proxy {
+        builder = builder.no_proxy();
+    }
     if !args.wait {
         // One call: the client's deadline is the command's.
         builder = builder.deadline(args.timeout.unwrap_or(DEFAULT_CALL_TIMEOUT));

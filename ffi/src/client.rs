@@ -85,9 +85,15 @@ impl ClientOptions {
 /// `qovery_client_free()` once no call is using it.
 ///
 /// Threads: safe to share. Any number of threads may make calls on one client at the same
-/// time (`const qovery_client *`); connections are pooled and reused between them. Every call
-/// runs its I/O on the calling thread: the library starts no threads. After `fork()`, the
-/// child drops the parent's pooled connections and opens its own.
+/// time (`const qovery_client *`); connections are pooled and reused between them.
+///
+/// The library's one thread: the first network call of the process starts one worker thread
+/// (named `qovery-redeploy`) that runs every client's HTTP exchanges (reqwest is asynchronous);
+/// the calling thread waits for its answer, checking its cancel token every 50 ms, and a
+/// cancelled call stops its exchange at once. The thread lives until the process exits; name
+/// resolution for a host name may briefly add a helper thread. No thread starts before the
+/// first call. After `fork()`, the child's first call starts its own thread and opens its own
+/// connections; the parent's are left untouched.
 pub struct qovery_client {
     _private: [u8; 0],
 }
@@ -227,6 +233,46 @@ pub extern "C" fn qovery_client_options_set_user_agent(
     })
 }
 
+/// Trust the certificate authorities in this PEM file too, beside Mozilla's roots and the
+/// system store (for a TLS-inspecting proxy or a private CA). Without it, `QOVERY_CA_BUNDLE`
+/// is read when `qovery_client_new()` runs (and `SSL_CERT_FILE`, if set, replaces the system
+/// store, as in curl and OpenSSL). The file is read by `qovery_client_new()`, which fails with
+/// `QOVERY_INVALID_INPUT` if it is missing, unreadable or holds no certificate. The path is
+/// copied; it must be UTF-8.
+#[no_mangle]
+pub extern "C" fn qovery_client_options_set_ca_file(
+    options: *mut qovery_client_options,
+    path: *const std::os::raw::c_char,
+) -> qovery_code {
+    ffi_guard!({
+        ffi::handle_mut(options, "options")?.set(|b| Ok(b.ca_file(ffi::string(path, "path")?)))
+    })
+}
+
+/// Send `https://` requests through this HTTP proxy (`http://[user:password@]host:port`, a
+/// CONNECT tunnel) instead of the one `HTTPS_PROXY` / `https_proxy` / `ALL_PROXY` name (the
+/// default); `NO_PROXY` still applies. A plain-`http://` (loopback) base URL never goes through
+/// a proxy. The URL is checked by `qovery_client_new()`; its credentials never appear in
+/// messages.
+#[no_mangle]
+pub extern "C" fn qovery_client_options_set_proxy(
+    options: *mut qovery_client_options,
+    url: *const std::os::raw::c_char,
+) -> qovery_code {
+    ffi_guard!({
+        ffi::handle_mut(options, "options")?.set(|b| Ok(b.proxy(ffi::string(url, "url")?)))
+    })
+}
+
+/// Use no proxy at all: `HTTPS_PROXY`, `ALL_PROXY` and any `qovery_client_options_set_proxy()`
+/// are ignored.
+#[no_mangle]
+pub extern "C" fn qovery_client_options_set_no_proxy(
+    options: *mut qovery_client_options,
+) -> qovery_code {
+    ffi_guard!({ ffi::handle_mut(options, "options")?.set(|b| Ok(b.no_proxy())) })
+}
+
 /// Read the token from `QOVERY_API_TOKEN` and the base URL from `QOVERY_API_URL` when
 /// `qovery_client_new()` runs, for whichever of the two was not set on these options. (As with
 /// any `getenv`, no other thread may change the environment while `qovery_client_new()` runs.)
@@ -243,7 +289,8 @@ pub extern "C" fn qovery_client_options_use_env(
 /// `qovery_client_free()`). On failure returns the code, stores NULL in `*client_out`, and,
 /// if `error_out` is not NULL, stores in `*error_out` a result handle whose message says what
 /// was wrong (free it with `qovery_result_free()`); `*error_out` is set to NULL on success.
-/// `error_out` may be NULL. No I/O happens here: connections open on the first call.
+/// `error_out` may be NULL. No network I/O happens here (connections open on the first call);
+/// the CA bundle, if any, and the system's CA store are read.
 #[no_mangle]
 pub extern "C" fn qovery_client_new(
     options: *const qovery_client_options,

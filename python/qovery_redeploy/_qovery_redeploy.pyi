@@ -1,5 +1,6 @@
 """Type stub of the compiled module (checked against it by mypy.stubtest)."""
 
+import os
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -132,6 +133,8 @@ class Client:
         *,
         connect_timeout: float | None = None,
         deadline: float | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+        proxy: str | Literal[False] | None = None,
     ) -> Client: ...
     @property
     def base_url(self) -> str: ...

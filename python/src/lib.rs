@@ -790,7 +790,7 @@ impl PyClient {
     #[new]
     #[pyo3(signature = (
         token=None, base_url=None, auth_scheme="auto", timeout=30.0, max_retries=2,
-        user_agent=None, *, connect_timeout=None, deadline=None
+        user_agent=None, *, connect_timeout=None, deadline=None, ca_file=None, proxy=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -803,6 +803,8 @@ impl PyClient {
         user_agent: Option<Bound<'_, PyString>>,
         connect_timeout: Option<f64>,
         deadline: Option<f64>,
+        ca_file: Option<std::path::PathBuf>,
+        proxy: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let text = |name: &str, value: Option<Bound<'_, PyString>>| {
             value.map(|v| utf8_arg(py, name, &v)).transpose()
@@ -841,6 +843,21 @@ impl PyClient {
         }
         if let Some(a) = user_agent.clone() {
             builder = builder.user_agent(a);
+        }
+        if let Some(path) = ca_file {
+            builder = builder.ca_file(path);
+        }
+        // `proxy`: None reads HTTPS_PROXY / ALL_PROXY / NO_PROXY, a URL sets one, False none.
+        if let Some(proxy) = proxy {
+            if let Ok(url) = proxy.cast::<PyString>() {
+                builder = builder.proxy(utf8_arg(py, "proxy", url)?);
+            } else if proxy.is_instance_of::<pyo3::types::PyBool>() && !proxy.is_truthy()? {
+                builder = builder.no_proxy();
+            } else {
+                return Err(pyo3::exceptions::PyTypeError::new_err(
+                    "proxy must be None (from the environment), a proxy URL, or False (no proxy)",
+                ));
+            }
         }
         let client = builder.build().map_err(|e| to_py_err(py, &e))?;
         Ok(PyClient {
