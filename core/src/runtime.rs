@@ -27,16 +27,17 @@ use crate::error::{Error, ErrorKind};
 /// bench/README.md ("threads" columns) against 2.
 const WORKERS: usize = 1;
 
-/// The process the current runtime belongs to, and a handle to it.
-static RUNTIME: Mutex<Option<(u32, Handle)>> = Mutex::new(None);
+/// Every runtime this process built or inherited, with the process it belongs to; the last
+/// one is current. Kept (never dropped) so that leak checkers see them as reachable.
+static RUNTIMES: Mutex<Vec<(u32, &'static Runtime)>> = Mutex::new(Vec::new());
 
 /// The runtime of this process, built on first use (and again in a forked child).
 fn handle() -> Result<Handle, Error> {
     let pid = std::process::id();
-    let mut slot = RUNTIME.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((owner, handle)) = slot.as_ref() {
+    let mut runtimes = RUNTIMES.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((owner, runtime)) = runtimes.last() {
         if *owner == pid {
-            return Ok(handle.clone());
+            return Ok(runtime.handle().clone());
         }
     }
     let runtime: &'static Runtime = Box::leak(Box::new(
@@ -53,12 +54,9 @@ fn handle() -> Result<Handle, Error> {
                 )
             })?,
     ));
-    let handle = runtime.handle().clone();
-    if let Some(inherited) = slot.replace((pid, handle.clone())) {
-        // Forked: the parent's runtime is left as it is (see the module docs).
-        std::mem::forget(inherited);
-    }
-    Ok(handle)
+    // After a fork, the parent's runtime stays in the list untouched (see the module docs).
+    runtimes.push((pid, runtime));
+    Ok(runtime.handle().clone())
 }
 
 /// Why [`run`] gave up on a task before it finished.
