@@ -23,6 +23,14 @@ export PATH="$VIRTUAL_ENV/bin:$PATH"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 python -m pip install -q -r tests/python/requirements.txt
 
+step "tinyproxy (the real HTTP proxy of tests/python/test_tls.py), installed with apt-get if missing"
+if ! command -v tinyproxy >/dev/null; then
+    sudo=
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update && $sudo apt-get install -y --no-install-recommends tinyproxy
+fi
+tinyproxy -v
+
 step "cargo build -p qovery-mock -p qovery-redeploy-cli (the mock and the native CLI to compare with)"
 cargo build -q -p qovery-mock -p qovery-redeploy-cli
 

@@ -16,6 +16,14 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "system packages for the tests (tinyproxy: the real HTTP proxy of the proxy tests)"
+if ! command -v tinyproxy >/dev/null; then
+    sudo=
+    [[ $(id -u) == 0 ]] || sudo=sudo
+    $sudo apt-get update && $sudo apt-get install -y --no-install-recommends tinyproxy
+fi
+tinyproxy -v
+
 step "Rust tests (core, mock, cli, ffi)"
 cargo test --workspace --exclude qovery-redeploy-python --locked
 

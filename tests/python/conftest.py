@@ -135,3 +135,32 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("measured figures")
         for line in FIGURES:
             terminalreporter.write_line(line)
+
+
+# ---------------------------------------------------------------------------------------
+# TLS, proxy and fork tests (test_tls.py, test_cli_tls.py, test_fork.py): qovery-mock --tls
+# and tinyproxy, helpers in tls_support.py.
+
+from tls_support import Tinyproxy, TlsMock  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tls_mock() -> Iterator[TlsMock]:
+    """``qovery-mock --tls`` on 127.0.0.1 (ephemeral port); ``ca_file`` is its CA."""
+    if not MOCK_BIN.exists():
+        raise RuntimeError(f"{MOCK_BIN} is missing: run `cargo build -p qovery-mock` first")
+    m = TlsMock(MOCK_BIN, ["--any-database", "--tick-ms", "50"])
+    try:
+        yield m
+    finally:
+        m.close()
+
+
+@pytest.fixture
+def tinyproxy(tls_mock: TlsMock) -> Iterator[Tinyproxy]:
+    """A fresh tinyproxy (empty log) allowing CONNECT to the TLS mock's port only."""
+    p = Tinyproxy(tls_mock.port)
+    try:
+        yield p
+    finally:
+        p.close()
