@@ -4,8 +4,9 @@
 #   scripts/bench.sh          full run: release builds, every contender side by side against
 #                             qovery-mock; rewrites the results section of bench/README.md,
 #                             bench/latency.png and bench/results.json
-#   scripts/bench.sh smoke    a few hundred calls per contender and every other part once,
-#                             debug builds of the mock, the C library and the Rust contender,
+#   scripts/bench.sh smoke    a few hundred calls per contender (plain and TLS) and every other
+#                             part once (3 CLI processes), debug builds of the mock, the C
+#                             library, the CLI and the Rust contender,
 #                             no timing assertion (only: every call succeeded, every part ran);
 #                             writes only under target/bench-smoke. Part of the test command.
 #
@@ -18,7 +19,7 @@ ROOT=$PWD
 mode=${1:-full}
 case $mode in
     full | smoke) ;;
-    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "usage: scripts/bench.sh [smoke]" >&2; exit 2 ;;
 esac
 started=$SECONDS
@@ -28,6 +29,7 @@ step "system packages (gcc, libcurl headers, binutils)"
 missing=()
 command -v gcc >/dev/null || missing+=(gcc)
 command -v strip >/dev/null || missing+=(binutils)
+command -v curl >/dev/null || missing+=(curl) # the one-shot CLI part's other contender
 echo '#include <curl/curl.h>' | gcc -E -x c - >/dev/null 2>&1 || missing+=(libcurl4-openssl-dev)
 if [[ ${#missing[@]} -gt 0 ]]; then
     sudo=
@@ -57,8 +59,8 @@ fi
 out=$ROOT/target/bench-$mode
 mkdir -p "$out"
 
-step "cargo build ($profile): qovery-mock, the C library, the Rust contender"
-cargo build --locked -q "${cargo_profile[@]}" -p qovery-mock -p qovery-redeploy-ffi
+step "cargo build ($profile): qovery-mock, the C library, the CLI, the Rust contender"
+cargo build --locked -q "${cargo_profile[@]}" -p qovery-mock -p qovery-redeploy-ffi -p qovery-redeploy-cli
 # Its own workspace (bench/rust/Cargo.lock), built into the shared target/ so that the
 # dependencies it has in common with the workspace are compiled once.
 CARGO_TARGET_DIR=$ROOT/target cargo build --locked -q "${cargo_profile[@]}" --manifest-path bench/rust/Cargo.toml
@@ -79,7 +81,7 @@ python -m pip install -q --force-reinstall --no-deps "$wheel"
 
 step "run"
 args=(--mock "target/$profile/qovery-mock" --curl "$out/curl_bench" --cabi "$out/ffi_bench"
-    --rust "target/$profile/qovery-redeploy-bench" --so "target/$profile/libqovery_redeploy.so"
+    --rust "target/$profile/qovery-redeploy-bench" --cli "target/$profile/qovery-redeploy" --so "target/$profile/libqovery_redeploy.so"
     --wheel "$wheel" --out "$out")
 if [[ $mode == full ]]; then
     python bench/run.py "${args[@]}" --readme bench/README.md --plot bench/latency.png \

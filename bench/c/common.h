@@ -1,12 +1,17 @@
 /* Shared by the C contenders of the benchmark (bench/c/): argument parsing, a monotonic
  * clock, the JSON line every contender prints, and a pthread barrier-based thread runner.
  *
- *   PROGRAM MODE URL TOKEN DATABASE_ID N WARMUP THREADS
+ *   PROGRAM MODE URL TOKEN DATABASE_ID N WARMUP THREADS [CA_FILE]
+ *
+ * CA_FILE: for an https:// URL, the PEM file of the CA to trust (qovery-mock --tls prints it);
+ * libcurl gets it as CURLOPT_CAINFO, our library through qovery_client_options_set_ca_file().
  *
  * MODE seq      WARMUP untimed calls, then N timed calls on one client/handle: per-call ns.
  *      threads  THREADS threads, WARMUP untimed calls each, then N calls in all (N/THREADS
  *               each) after a common start: wall-clock ns for the N calls.
  *      oneshot  N times: create a client (handle), one call, free it: ns of each part.
+ *      create   N times: create a client (handle) and free it, no call: ns of each creation
+ *               (the first is the process's first, which loads the CA stores).
  * Output: one JSON object on stdout; problems go to stderr and the exit status is 1. */
 #ifndef BENCH_COMMON_H
 #define BENCH_COMMON_H
@@ -35,14 +40,17 @@ static inline uint64_t now_ns(void) {
 struct args {
     const char *mode, *url, *token, *db;
     long n, warmup, threads;
+    const char *ca_file; /* NULL: none */
 };
 
 static inline struct args parse_args(int argc, char **argv) {
-    if (argc != 8) {
-        fprintf(stderr, "usage: %s seq|threads|oneshot URL TOKEN DATABASE_ID N WARMUP THREADS\n", argv[0]);
+    if (argc != 8 && argc != 9) {
+        fprintf(stderr, "usage: %s seq|threads|oneshot|create URL TOKEN DATABASE_ID N WARMUP THREADS [CA_FILE]\n",
+                argv[0]);
         exit(2);
     }
-    struct args a = {argv[1], argv[2], argv[3], argv[4], atol(argv[5]), atol(argv[6]), atol(argv[7])};
+    struct args a = {argv[1], argv[2],       argv[3],       argv[4], atol(argv[5]),
+                     atol(argv[6]), atol(argv[7]), argc == 9 ? argv[8] : NULL};
     if (a.n <= 0 || a.warmup < 0 || a.threads <= 0) {
         fprintf(stderr, "bad N, WARMUP or THREADS\n");
         exit(2);
@@ -78,6 +86,13 @@ static inline void report_oneshot(uint64_t *create, uint64_t *total, long n, lon
     printf(",\"errors\":%ld", errors);
     free(create);
     free(total);
+}
+
+/* The create mode's output: per-creation times; frees the array. */
+static inline void report_create(uint64_t *create, long n, long errors) {
+    print_ns_array("create_ns", create, n);
+    printf(",\"errors\":%ld", errors);
+    free(create);
 }
 
 static inline void *xmalloc(size_t n) {

@@ -55,6 +55,7 @@ static void handle_init(struct handle *h, const struct args *a) {
     curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, h);
     curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h->curl, CURLOPT_TCP_NODELAY, 1L);
+    if (a->ca_file) curl_easy_setopt(h->curl, CURLOPT_CAINFO, a->ca_file);
 }
 
 static void handle_free(struct handle *h) {
@@ -129,6 +130,16 @@ int main(int argc, char **argv) {
             total[i] = t2 - t0;
         }
         report_oneshot(create, total, a.n, errors);
+    } else if (!strcmp(a.mode, "create")) {
+        uint64_t *create = xmalloc(sizeof *create * (size_t)a.n);
+        for (long i = 0; i < a.n; i++) {
+            struct handle h;
+            uint64_t t0 = now_ns();
+            handle_init(&h, &a);
+            create[i] = now_ns() - t0;
+            handle_free(&h);
+        }
+        report_create(create, a.n, errors);
     } else {
         fprintf(stderr, "unknown mode %s\n", a.mode);
         return 2;

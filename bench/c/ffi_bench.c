@@ -17,6 +17,7 @@ static qovery_client *new_client(const struct args *a) {
     qovery_result *err = NULL;
     qovery_client_options_set_token(o, a->token);
     qovery_client_options_set_base_url(o, a->url);
+    if (a->ca_file) qovery_client_options_set_ca_file(o, a->ca_file);
     if (qovery_client_new(o, &c, &err) != QOVERY_OK) {
         fprintf(stderr, "qovery_client_new: %s\n", qovery_result_message(err));
         exit(1);
@@ -81,6 +82,17 @@ int main(int argc, char **argv) {
             total[i] = t2 - t0;
         }
         report_oneshot(create, total, a.n, errors);
+    } else if (!strcmp(a.mode, "create")) {
+        /* options + qovery_client_new + free, no call, N times; the first loads the system CA
+         * store (once per process), later ones reuse it. */
+        uint64_t *create = xmalloc(sizeof *create * (size_t)a.n);
+        for (long i = 0; i < a.n; i++) {
+            uint64_t t0 = now_ns();
+            qovery_client *c = new_client(&a);
+            create[i] = now_ns() - t0;
+            qovery_client_free(c);
+        }
+        report_create(create, a.n, errors);
     } else {
         fprintf(stderr, "unknown mode %s\n", a.mode);
         return 2;

@@ -1,8 +1,9 @@
 //! The Rust contender: `qovery_redeploy::Client` called directly, same protocol as the C
 //! contenders (bench/c/common.h):
 //!
-//!     qovery-redeploy-bench seq|threads URL TOKEN DATABASE_ID N WARMUP THREADS
+//!     qovery-redeploy-bench seq|threads URL TOKEN DATABASE_ID N WARMUP THREADS [CA_FILE]
 //!
+//! CA_FILE: for an https:// URL, the PEM file of the CA to trust (`ClientBuilder::ca_file`).
 //! `seq`: WARMUP untimed calls, then N timed `redeploy_database` calls on one client (the
 //! answer parsed into a typed `DeploymentStatus`, whose state is read): per-call ns.
 //! `threads`: THREADS threads sharing one client, N calls in all after a common start:
@@ -51,9 +52,9 @@ fn call(client: &Client, db: &str) -> u64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 8 {
+    if args.len() != 8 && args.len() != 9 {
         eprintln!(
-            "usage: {} seq|threads URL TOKEN DATABASE_ID N WARMUP THREADS",
+            "usage: {} seq|threads URL TOKEN DATABASE_ID N WARMUP THREADS [CA_FILE]",
             args[0]
         );
         std::process::exit(2);
@@ -61,9 +62,11 @@ fn main() {
     let (mode, url, token, db) = (&args[1], &args[2], &args[3], args[4].clone());
     let num = |i: usize| -> usize { args[i].parse().expect("N, WARMUP and THREADS are numbers") };
     let (n, warmup, threads) = (num(5), num(6), num(7).max(1));
-    let client = Client::builder()
-        .token(token.as_str())
-        .base_url(url.as_str())
+    let mut builder = Client::builder().token(token.as_str()).base_url(url.as_str());
+    if let Some(ca) = args.get(8) {
+        builder = builder.ca_file(ca);
+    }
+    let client = builder
         .build()
         .unwrap_or_else(|e| {
             eprintln!("client: {e}");
