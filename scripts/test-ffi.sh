@@ -11,7 +11,7 @@
 # consumer through CMake find_package (shared and static), Python ctypes, Go cgo `go test`.
 #
 # Prints one PASS/FAIL line per part and exits non-zero if any part failed. Missing system
-# tools (gcc, g++, cmake, make, pkg-config, valgrind, python3, go, curl, binutils) are
+# tools (gcc, g++, cmake, make, pkg-config, valgrind, python3, go, curl, binutils, tinyproxy) are
 # installed with apt-get (Debian/Ubuntu) when possible.
 # KEEP_WORK=1 keeps the temporary directory (logs, prefix, binaries).
 set -uo pipefail
@@ -24,10 +24,13 @@ prefix=$work/prefix
 mock_pid=
 
 cleanup() {
-    if [[ -n $mock_pid ]]; then
-        kill "$mock_pid" 2>/dev/null
-        wait "$mock_pid" 2>/dev/null
-    fi
+    local pid
+    for pid in "$mock_pid" "${tls_mock_pid:-}" "${proxy_pid:-}"; do
+        if [[ -n $pid ]]; then
+            kill "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null
+        fi
+    done
     if [[ ${KEEP_WORK:-0} == 1 ]]; then
         echo "test-ffi: kept $work"
     else
@@ -77,6 +80,7 @@ ensure_tools() {
     command -v python3 >/dev/null || missing+=(python3)
     command -v go >/dev/null || missing+=(golang-go)
     command -v curl >/dev/null || missing+=(curl)
+    command -v tinyproxy >/dev/null || missing+=(tinyproxy)
     command -v readelf >/dev/null && command -v nm >/dev/null || missing+=(binutils)
     if [[ ${#missing[@]} -gt 0 ]]; then
         echo "missing: ${missing[*]}"
@@ -146,6 +150,70 @@ start_mock() {
     done
     echo "qovery-mock printed no URL within 10 s"
     return 1
+}
+
+# qovery-mock --tls (for tests/c/test_tls.c and test_fork.c): line 1 its URL, line 2 its CA.
+tls_mock_pid=
+proxy_pid=
+start_tls_mock() {
+    "$target_dir/debug/qovery-mock" --tls --tls-dir "$work/tls" --any-database --port 0 --tick-ms 50 \
+        >"$work/mock-tls.out" 2>"$work/mock-tls.log" &
+    tls_mock_pid=$!
+    local i info
+    for i in $(seq 100); do
+        if [[ $(wc -l <"$work/mock-tls.out") -ge 2 ]]; then
+            QOVERY_TLS_MOCK_URL=$(sed -n 1p "$work/mock-tls.out")
+            QOVERY_TLS_CA=$(sed -n 2p "$work/mock-tls.out")
+            info=$(curl -fsS --noproxy '*' --cacert "$QOVERY_TLS_CA" "$QOVERY_TLS_MOCK_URL/_mock/tls") || return 1
+            QOVERY_TLS_UNKNOWN_CA=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["unknown_ca"])' "$info")
+            QOVERY_TLS_WRONG_HOST=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["wrong_host"])' "$info")
+            QOVERY_TLS_EXPIRED=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["expired"])' "$info")
+            export QOVERY_TLS_MOCK_URL QOVERY_TLS_CA QOVERY_TLS_UNKNOWN_CA QOVERY_TLS_WRONG_HOST QOVERY_TLS_EXPIRED
+            echo "summary: $QOVERY_TLS_MOCK_URL, CA $QOVERY_TLS_CA, faults $info"
+            return 0
+        fi
+        kill -0 "$tls_mock_pid" 2>/dev/null || { echo "qovery-mock --tls exited"; cat "$work/mock-tls.log"; return 1; }
+        sleep 0.1
+    done
+    echo "qovery-mock --tls printed no URL and CA within 10 s"
+    return 1
+}
+
+# tinyproxy on 127.0.0.1 (a free port), CONNECT to any port, log at Connect level.
+start_proxy() {
+    local port attempt i
+    for attempt in 1 2 3; do
+        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        mkdir -p "$work/proxy"
+        printf 'Port %s\nListen 127.0.0.1\nAllow 127.0.0.1\nLogFile "%s"\nLogLevel Connect\nPidFile "%s"\nMaxClients 50\nTimeout 30\n' \
+            "$port" "$work/proxy/tinyproxy.log" "$work/proxy/tinyproxy.pid" >"$work/proxy/tinyproxy.conf"
+        tinyproxy -d -c "$work/proxy/tinyproxy.conf" >"$work/proxy/stdout.log" 2>&1 &
+        proxy_pid=$!
+        for i in $(seq 50); do
+            if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+                export QOVERY_PROXY_URL=http://127.0.0.1:$port QOVERY_PROXY_LOG=$work/proxy/tinyproxy.log
+                echo "summary: tinyproxy $(tinyproxy -v | awk '{print $2}') at $QOVERY_PROXY_URL"
+                return 0
+            fi
+            kill -0 "$proxy_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill "$proxy_pid" 2>/dev/null
+        wait "$proxy_pid" 2>/dev/null
+        proxy_pid=
+    done
+    echo "tinyproxy did not start"
+    return 1
+}
+
+c_tls() {
+    cc_test tests/c/test_tls.c "$work/test_tls_asan" "${san_flags[@]}" && "$work/test_tls_asan" | tee "$work/test_tls.out" &&
+        echo "summary: $(tail -n 1 "$work/test_tls.out")"
+}
+
+c_fork() {
+    cc_test tests/c/test_fork.c "$work/test_fork_asan" "${san_flags[@]}" && "$work/test_fork_asan" | tee "$work/test_fork.out" &&
+        echo "summary: $(tail -n 1 "$work/test_fork.out")"
 }
 
 cc_test() { # cc_test SOURCE OUTPUT EXTRA_FLAGS...
@@ -253,19 +321,26 @@ if part "build ffi + mock (debug)" build; then
         part "start qovery-mock" start_mock; then
         part "C test ASan+UBSan" c_asan
         part "threads 8x200 ASan+UBSan" threads
+        if part "start qovery-mock --tls" start_tls_mock && part "start tinyproxy" start_proxy; then
+            part "C TLS+proxy test ASan+UBSan" c_tls
+            part "C fork test ASan+UBSan" c_fork
+        else
+            blocked "C TLS+proxy test ASan+UBSan" "TLS mock or tinyproxy start"
+            blocked "C fork test ASan+UBSan" "TLS mock or tinyproxy start"
+        fi
         part "valgrind (C test)" valgrind_run
         part "pkg-config + example" pkgconfig_example
         part "C++ CMake find_package" cpp_cmake
         part "Python ctypes" ctypes_test
         part "Go cgo go test" go_test
     else
-        for p in "C test ASan+UBSan" "threads 8x200 ASan+UBSan" "valgrind (C test)" "pkg-config + example" \
+        for p in "C test ASan+UBSan" "threads 8x200 ASan+UBSan" "C TLS+proxy test ASan+UBSan" "C fork test ASan+UBSan" "valgrind (C test)" "pkg-config + example" \
             "C++ CMake find_package" "Python ctypes" "Go cgo go test"; do
             blocked "$p" "install or mock start"
         done
     fi
 else
-    for p in "Rust unit tests (ffi)" "exported symbols" "install (ffi-install.sh)" "C test ASan+UBSan" \
+    for p in "Rust unit tests (ffi)" "exported symbols" "install (ffi-install.sh)" "C test ASan+UBSan" "C TLS+proxy test ASan+UBSan" "C fork test ASan+UBSan" \
         "threads 8x200 ASan+UBSan" "valgrind (C test)" "pkg-config + example" "C++ CMake find_package" \
         "Python ctypes" "Go cgo go test"; do
         blocked "$p" "the build"
