@@ -5,7 +5,7 @@
 //! The mock's control API reports request counts and logs but no connection counts, so the
 //! connections (= TLS handshakes) are counted by a TCP forwarder placed in front of it.
 //! Every client here sets `no_proxy()`, so a proxy in the environment running the tests
-//! cannot change what they measure (the proxy suites are proxy.rs / proxy_env.rs).
+//! cannot change what they measure (the proxy tests are in proxy.rs).
 
 mod tlsutil;
 
