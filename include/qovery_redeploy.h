@@ -261,7 +261,9 @@ typedef struct qovery_client_options qovery_client_options;
  * once; `qovery_result_free()` must not run concurrently with them.
  *
  * Getters of status fields return NULL (strings) or false (out-parameter getters) when the
- * result holds no status or the field is absent/null in the status.
+ * result holds no status or the field is unknown in the status: absent, null, of the wrong
+ * JSON type, out of range (integers beyond `int64_t`) or malformed (a UUID or date that is
+ * not one). Only `state` is always there: the library refuses a status body without it.
  */
 typedef struct qovery_result qovery_result;
 
@@ -593,12 +595,13 @@ bool qovery_result_is_failure(const struct qovery_result *result);
 bool qovery_result_is_terminal(const struct qovery_result *result);
 
 /**
- * `id`: the database id, lowercase hyphenated UUID.
+ * `id`: the database id, lowercase hyphenated UUID; NULL if absent or not a UUID.
  */
 const char *qovery_result_id(const struct qovery_result *result);
 
 /**
- * `service_deployment_status`: `NEVER_DEPLOYED`, `OUT_OF_DATE`, `UP_TO_DATE` (or newer).
+ * `service_deployment_status`: `NEVER_DEPLOYED`, `OUT_OF_DATE`, `UP_TO_DATE` (or newer);
+ * NULL if absent or not a string.
  */
 const char *qovery_result_service_deployment_status(const struct qovery_result *result);
 
@@ -613,7 +616,8 @@ const char *qovery_result_last_deployment_date(const struct qovery_result *resul
 bool qovery_result_last_deployment_unix(const struct qovery_result *result, int64_t *out);
 
 /**
- * `is_part_last_deployment`; false (and `*out` untouched) if there is no status.
+ * `is_part_last_deployment`; false (and `*out` untouched) if there is no status or the field
+ * is absent or not a boolean.
  */
 bool qovery_result_is_part_last_deployment(const struct qovery_result *result, bool *out);
 
@@ -623,17 +627,20 @@ bool qovery_result_is_part_last_deployment(const struct qovery_result *result, b
 const char *qovery_result_execution_id(const struct qovery_result *result);
 
 /**
- * `status_details.action`: `DEPLOY`, `DELETE`, `RESTART`, `STOP`, `UNKNOWN` (or newer).
+ * `status_details.action`: `DEPLOY`, `DELETE`, `RESTART`, `STOP`, `UNKNOWN` (or newer); NULL
+ * if absent or not a string.
  */
 const char *qovery_result_status_details_action(const struct qovery_result *result);
 
 /**
- * `status_details.status`: `QUEUED`, `ONGOING`, `SUCCESS`, `ERROR`, ... (or newer).
+ * `status_details.status`: `QUEUED`, `ONGOING`, `SUCCESS`, `ERROR`, ... (or newer); NULL if
+ * absent or not a string.
  */
 const char *qovery_result_status_details_status(const struct qovery_result *result);
 
 /**
- * `status_details.sub_action`: `NONE`, `TERRAFORM_PLAN_ONLY`, ... (or newer).
+ * `status_details.sub_action`: `NONE` (also when the API leaves it out),
+ * `TERRAFORM_PLAN_ONLY`, ... (or newer); NULL if null or not a string.
  */
 const char *qovery_result_status_details_sub_action(const struct qovery_result *result);
 
@@ -643,9 +650,11 @@ const char *qovery_result_status_details_sub_action(const struct qovery_result *
 const char *qovery_result_deployment_request_id(const struct qovery_result *result);
 
 /**
- * `deployment_requests_count`; false if there is no status.
+ * `deployment_requests_count`. The schema types it as a plain integer, so any `int64_t`
+ * value, negative included, is given as sent; false (and `*out` untouched) if there is no
+ * status, or the count is absent, null, not an integer or beyond `int64_t`.
  */
-bool qovery_result_deployment_requests_count(const struct qovery_result *result, uint64_t *out);
+bool qovery_result_deployment_requests_count(const struct qovery_result *result, int64_t *out);
 
 /**
  * Whether the status has `steps`.
@@ -653,15 +662,17 @@ bool qovery_result_deployment_requests_count(const struct qovery_result *result,
 bool qovery_result_has_steps(const struct qovery_result *result);
 
 /**
- * `steps.total_duration_sec`; false if absent or null (the deployment has not completed).
+ * `steps.total_duration_sec` in seconds (any `int64_t`, as sent); false if absent or null
+ * (the deployment has not completed), not an integer or beyond `int64_t`.
  */
-bool qovery_result_steps_total_duration_sec(const struct qovery_result *result, uint64_t *out);
+bool qovery_result_steps_total_duration_sec(const struct qovery_result *result, int64_t *out);
 
 /**
- * `steps.total_computing_duration_sec`; false if there are no steps.
+ * `steps.total_computing_duration_sec` in seconds (any `int64_t`, as sent); false if there
+ * are no steps, or it is absent, not an integer or beyond `int64_t`.
  */
 bool qovery_result_steps_total_computing_duration_sec(const struct qovery_result *result,
-                                                      uint64_t *out);
+                                                      int64_t *out);
 
 /**
  * The number of entries in `steps.details` (0 without steps). Index them from 0 with the
@@ -682,11 +693,12 @@ const char *qovery_result_step_name(const struct qovery_result *result, size_t i
 const char *qovery_result_step_status(const struct qovery_result *result, size_t index);
 
 /**
- * `steps.details[index].duration_sec`; false if absent or `index` is out of range.
+ * `steps.details[index].duration_sec` in seconds (any `int64_t`, as sent); false if absent,
+ * not an integer, beyond `int64_t`, or `index` is out of range.
  */
 bool qovery_result_step_duration_sec(const struct qovery_result *result,
                                      size_t index,
-                                     uint64_t *out);
+                                     int64_t *out);
 
 /**
  * The status body exactly as the server sent it (JSON), including fields this version does

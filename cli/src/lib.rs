@@ -278,6 +278,21 @@ fn shown(text: &str) -> String {
     }
 }
 
+/// An optional field as drawn: `?` when the server's value was absent or unreadable.
+fn shown_or_unknown(text: Option<&str>) -> String {
+    text.map_or_else(|| "?".to_owned(), shown)
+}
+
+/// `status_details`' action and status, e.g. `DEPLOY ONGOING` (`?` for an unknown one).
+fn details(status: &DeploymentStatus) -> String {
+    let d = &status.status_details;
+    format!(
+        "{} {}",
+        shown_or_unknown(d.action.as_ref().map(|v| v.as_str())),
+        shown_or_unknown(d.status.as_ref().map(|v| v.as_str())),
+    )
+}
+
 fn request_id(status: &DeploymentStatus) -> String {
     match status.deployment_request_id {
         Some(id) => id.hyphenated().to_string(),
@@ -333,18 +348,9 @@ impl Progress {
             }
             Some(ours) => self.correlate && ours.is_some() && rid.is_some() && *ours != rid,
         };
-        let mut text = format!(
-            "{} ({} {}",
-            shown(status.state.as_str()),
-            shown(status.status_details.action.as_str()),
-            shown(status.status_details.status.as_str()),
-        );
-        if status.deployment_requests_count > 1 {
-            let _ = write!(
-                text,
-                ", {} requests queued",
-                status.deployment_requests_count
-            );
+        let mut text = format!("{} ({}", shown(status.state.as_str()), details(status));
+        if let Some(count) = status.deployment_requests_count.filter(|c| *c > 1) {
+            let _ = write!(text, ", {count} requests queued");
         }
         if earlier {
             text.push_str(", an earlier request");
@@ -546,10 +552,9 @@ fn execute(
         } else if !args.quiet {
             let line = if args.status {
                 format!(
-                    "database {database_id} state {} ({} {}, request {})",
+                    "database {database_id} state {} ({}, request {})",
                     shown(status.state.as_str()),
-                    shown(status.status_details.action.as_str()),
-                    shown(status.status_details.status.as_str()),
+                    details(&status),
                     request_id(&status),
                 )
             } else {

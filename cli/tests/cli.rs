@@ -90,7 +90,10 @@ fn json_prints_the_status_and_nothing_else() {
     ]);
     assert_eq!(r.code, 0, "{r:?}");
     let status = DeploymentStatus::from_json(r.stdout.trim_end()).expect("stdout is a Status");
-    assert_eq!(status.id.hyphenated().to_string(), DB);
+    assert_eq!(
+        status.id.map(|u| u.hyphenated().to_string()).as_deref(),
+        Some(DB)
+    );
     assert_eq!(status.state.as_str(), "DEPLOYED");
     assert!(r.stdout.ends_with('\n'));
     assert!(!r.stderr.is_empty(), "progress still goes to stderr");
@@ -99,7 +102,10 @@ fn json_prints_the_status_and_nothing_else() {
     let r = run(&["--api-url", &mock.url, "--json", "--quiet", DB]);
     assert_eq!(r.code, 0, "{r:?}");
     let status = DeploymentStatus::from_json(&r.stdout).expect("stdout is a Status");
-    assert_eq!(status.id.hyphenated().to_string(), DB);
+    assert_eq!(
+        status.id.map(|u| u.hyphenated().to_string()).as_deref(),
+        Some(DB)
+    );
     assert_eq!(status.state.as_str(), "QUEUED");
     assert!(status.deployment_request_id.is_some());
     assert_eq!(r.stderr, "");
