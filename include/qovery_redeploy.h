@@ -575,7 +575,18 @@ bool qovery_result_retry_after_ms(const struct qovery_result *result, uint64_t *
 bool qovery_result_has_status(const struct qovery_result *result);
 
 /**
- * `state`, e.g. `"DEPLOYING"`. Values this version does not know are returned verbatim.
+ * Whether the result is the answer to a redeploy that the API **accepted** (HTTP 2xx) but whose
+ * body could not be read (not JSON, no string `state`, cut short, over the size cap). The
+ * code is then `QOVERY_OK`: the redeploy was accepted, do not send it again. `state` is `""`,
+ * every other status getter returns NULL / false, and `qovery_result_raw_json()` gives what
+ * was received (possibly empty). `qovery_redeploy_and_wait()` goes on waiting in that case.
+ * False otherwise (and for NULL).
+ */
+bool qovery_result_accepted_unreadable(const struct qovery_result *result);
+
+/**
+ * `state`, e.g. `"DEPLOYING"`. Values this version does not know are returned verbatim; `""`
+ * for an accepted redeploy whose answer was unreadable (`qovery_result_accepted_unreadable()`).
  */
 const char *qovery_result_state(const struct qovery_result *result);
 
@@ -702,7 +713,8 @@ bool qovery_result_step_duration_sec(const struct qovery_result *result,
 
 /**
  * The status body exactly as the server sent it (JSON), including fields this version does
- * not model; NULL if there is no status.
+ * not model; for `qovery_result_accepted_unreadable()`, what was received (any text, maybe
+ * empty or cut short); NULL if there is no status.
  */
 const char *qovery_result_raw_json(const struct qovery_result *result);
 

@@ -241,6 +241,13 @@ impl Io<'_> {
         let _ = self.out.flush();
     }
 
+    /// A warning line on stderr.
+    fn warn(&mut self, message: &str) {
+        let line = self.clean(&format!("{NAME}: warning: {message}"));
+        let _ = writeln!(self.err, "{line}");
+        let _ = self.err.flush();
+    }
+
     /// The Status JSON on stdout, verbatim, newline-terminated.
     fn json(&mut self, status: &DeploymentStatus) {
         let raw = status.raw_json();
@@ -293,6 +300,10 @@ fn details(status: &DeploymentStatus) -> String {
     )
 }
 
+/// The warning for a redeploy answered 2xx whose body could not be read.
+const ACCEPTED_UNREADABLE: &str = "the redeploy was accepted (HTTP 2xx), but its answer could not \
+     be read, so its state is unknown; it is not an error: do not redeploy again, check with --status";
+
 fn request_id(status: &DeploymentStatus) -> String {
     match status.deployment_request_id {
         Some(id) => id.hyphenated().to_string(),
@@ -338,6 +349,10 @@ impl Progress {
     }
 
     fn text(&mut self, status: &DeploymentStatus) -> String {
+        if status.accepted_unreadable() {
+            self.ours = Some(None);
+            return "redeploy accepted (state unknown: its answer was unreadable)".to_owned();
+        }
         let rid = status
             .deployment_request_id
             .map(|id| id.hyphenated().to_string());
@@ -547,6 +562,11 @@ fn execute(
             client.redeploy_database(&database_id, redeploy)
         }
         .map_err(|e| explain(e, false))?;
+        if status.accepted_unreadable() {
+            // Issue 10: a 2xx answer means accepted, whatever its body. Success (exit 0),
+            // said plainly, so that no script retries it into a second redeploy.
+            io.warn(ACCEPTED_UNREADABLE);
+        }
         if args.json {
             io.json(&status);
         } else if !args.quiet {
@@ -556,6 +576,10 @@ fn execute(
                     shown(status.state.as_str()),
                     details(&status),
                     request_id(&status),
+                )
+            } else if status.accepted_unreadable() {
+                format!(
+                    "redeploy accepted: database {database_id} state unknown (answer unreadable)"
                 )
             } else {
                 format!(
@@ -574,6 +598,10 @@ fn execute(
     let result = {
         let err: &mut dyn Write = &mut *io.err;
         let mut on_progress = |status: &DeploymentStatus| {
+            if status.accepted_unreadable() {
+                progress.finish(err);
+                let _ = writeln!(err, "{NAME}: warning: {ACCEPTED_UNREADABLE}; waiting");
+            }
             progress.report(err, status);
             ControlFlow::Continue(())
         };

@@ -350,10 +350,12 @@ impl DeploymentStatus {
         Ok(status)
     }
 
-    /// The status of a redeploy answered 2xx whose body could not be read: accepted, every
-    /// field unknown, `state` empty, `raw_json` the body as received (invalid UTF-8 replaced).
-    #[allow(dead_code)] // the redeploy path uses it (next commit)
-    pub(crate) fn unreadable_accepted(body: &[u8]) -> Self {
+    /// The status of a redeploy answered 2xx whose body could not be read, as
+    /// [`Client::redeploy_database`](crate::Client::redeploy_database) returns it:
+    /// [`accepted_unreadable`](Self::accepted_unreadable), every field unknown, `state` empty,
+    /// `raw_json` the body as received (invalid UTF-8 replaced). Public so that a saved one
+    /// can be made again (and for tests).
+    pub fn unreadable_accepted(body: &[u8]) -> Self {
         DeploymentStatus {
             id: None,
             state: State::Unknown(Unrecognized("".into())),

@@ -348,7 +348,19 @@ pub extern "C" fn qovery_result_has_status(result: *const qovery_result) -> bool
     ffi_guard!({ Ok(status(result)?.is_some()) })
 }
 
-/// `state`, e.g. `"DEPLOYING"`. Values this version does not know are returned verbatim.
+/// Whether the result is the answer to a redeploy that the API **accepted** (HTTP 2xx) but whose
+/// body could not be read (not JSON, no string `state`, cut short, over the size cap). The
+/// code is then `QOVERY_OK`: the redeploy was accepted, do not send it again. `state` is `""`,
+/// every other status getter returns NULL / false, and `qovery_result_raw_json()` gives what
+/// was received (possibly empty). `qovery_redeploy_and_wait()` goes on waiting in that case.
+/// False otherwise (and for NULL).
+#[no_mangle]
+pub extern "C" fn qovery_result_accepted_unreadable(result: *const qovery_result) -> bool {
+    ffi_guard!({ Ok(status(result)?.is_some_and(|s| s.status.accepted_unreadable())) })
+}
+
+/// `state`, e.g. `"DEPLOYING"`. Values this version does not know are returned verbatim; `""`
+/// for an accepted redeploy whose answer was unreadable (`qovery_result_accepted_unreadable()`).
 #[no_mangle]
 pub extern "C" fn qovery_result_state(result: *const qovery_result) -> *const c_char {
     ffi_guard!({ status_str(result, |s| Some(s.state())) })
@@ -558,7 +570,8 @@ pub extern "C" fn qovery_result_step_duration_sec(
 }
 
 /// The status body exactly as the server sent it (JSON), including fields this version does
-/// not model; NULL if there is no status.
+/// not model; for `qovery_result_accepted_unreadable()`, what was received (any text, maybe
+/// empty or cut short); NULL if there is no status.
 #[no_mangle]
 pub extern "C" fn qovery_result_raw_json(result: *const qovery_result) -> *const c_char {
     ffi_guard!({ status_str(result, |s| Some(s.raw_json())) })

@@ -538,6 +538,13 @@ impl PyStatus {
             .map_err(|e| to_py_err(py, &e))
     }
 
+    /// The status `redeploy_database` returns for an accepted redeploy whose body (`text`)
+    /// could not be read; used by pickling.
+    #[staticmethod]
+    fn _accepted_unreadable(text: &str) -> Self {
+        PyStatus::new(DeploymentStatus::unreadable_accepted(text.as_bytes()))
+    }
+
     /// The service id, a `uuid.UUID`; `None` if absent or not a UUID.
     #[getter]
     fn id<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
@@ -617,6 +624,14 @@ impl PyStatus {
         self.inner.deployment_requests_count
     }
 
+    /// `True` for the answer to a redeploy the API accepted (HTTP 2xx) whose body could not be
+    /// read: the redeploy was accepted (do not send it again); `state` is `""`, every other
+    /// field `None`, and `raw_json` what was received.
+    #[getter]
+    fn accepted_unreadable(&self) -> bool {
+        self.inner.accepted_unreadable()
+    }
+
     /// `True` when the state is `DEPLOYED`.
     #[getter]
     fn is_success(&self) -> bool {
@@ -676,8 +691,14 @@ impl PyStatus {
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        let from_json = slf.get_type().getattr("from_json")?;
-        Ok((from_json, (slf.get().inner.raw_json().to_owned(),)))
+        let inner = &slf.get().inner;
+        let name = if inner.accepted_unreadable() {
+            "_accepted_unreadable"
+        } else {
+            "from_json"
+        };
+        let make = slf.get_type().getattr(name)?;
+        Ok((make, (inner.raw_json().to_owned(),)))
     }
 
     fn __repr__(&self) -> String {
