@@ -535,6 +535,16 @@ const char *qovery_code_name(uint32_t code);
 const char *qovery_version(void);
 
 /**
+ * Parses a saved `Status` body (as the API sends it, NUL-terminated UTF-8), like Python's
+ * `DeploymentStatus.from_json`: `QOVERY_OK` with the status when `json` is a JSON object with a
+ * string `state` (every other field is read tolerantly: unknown when absent, null, of the
+ * wrong type, out of range or malformed), `QOVERY_ERR_DECODE` otherwise. NULL is
+ * `QOVERY_ERR_NULL_PARAMETER`, non-UTF-8 `QOVERY_ERR_INVALID_ARGUMENT`. No I/O. Never returns
+ * NULL: free the result with `qovery_result_free()`.
+ */
+struct qovery_result *qovery_status_from_json(const char *json);
+
+/**
  * Frees a result and every string it handed out. NULL, and the borrowed result given to a
  * progress callback, do nothing.
  */

@@ -287,6 +287,20 @@ fn optional<T>(out: *mut T, value: Option<T>) -> Result<bool, Failure> {
     }
 }
 
+/// Parses a saved `Status` body (as the API sends it, NUL-terminated UTF-8), like Python's
+/// `DeploymentStatus.from_json`: `QOVERY_OK` with the status when `json` is a JSON object with a
+/// string `state` (every other field is read tolerantly: unknown when absent, null, of the
+/// wrong type, out of range or malformed), `QOVERY_ERR_DECODE` otherwise. NULL is
+/// `QOVERY_ERR_NULL_PARAMETER`, non-UTF-8 `QOVERY_ERR_INVALID_ARGUMENT`. No I/O. Never returns
+/// NULL: free the result with `qovery_result_free()`.
+#[no_mangle]
+pub extern "C" fn qovery_status_from_json(json: *const c_char) -> *mut qovery_result {
+    ffi_guard!({
+        let text = ffi::string(json, "json")?;
+        Ok(ResultData::from_core(DeploymentStatus::from_json(text)).into_raw())
+    })
+}
+
 /// Frees a result and every string it handed out. NULL, and the borrowed result given to a
 /// progress callback, do nothing.
 #[no_mangle]

@@ -786,6 +786,36 @@ static void test_retries(qovery_client *c) {
     CHECK(mock_count(id, "status") == 3);
 }
 
+/* Issue 10: the tolerant reader through the C ABI, without I/O. */
+static void test_status_from_json(void) {
+    qovery_result *r = qovery_status_from_json(
+        "{\"state\":\"DEPLOYING\",\"id\":\"not-a-uuid\",\"deployment_requests_count\":-74768455,"
+        "\"steps\":{\"total_duration_sec\":99999999999999999999,\"total_computing_duration_sec\":-3,"
+        "\"details\":[{\"duration_sec\":\"x\"}]},\"brand_new\":[1]}");
+    CHECK_CODE(r, QOVERY_OK);
+    CHECK_STR(qovery_result_state(r), "DEPLOYING");
+    CHECK(!qovery_result_accepted_unreadable(r));
+    CHECK(qovery_result_id(r) == NULL);
+    int64_t n = 0;
+    CHECK(qovery_result_deployment_requests_count(r, &n) && n == -74768455);
+    CHECK(!qovery_result_steps_total_duration_sec(r, &n)); /* beyond int64_t: unknown */
+    CHECK(qovery_result_steps_total_computing_duration_sec(r, &n) && n == -3);
+    CHECK(qovery_result_step_count(r) == 1);
+    CHECK(!qovery_result_step_duration_sec(r, 0, &n));
+    CHECK(qovery_result_status_details_action(r) == NULL);
+    qovery_result_free(r);
+    r = qovery_status_from_json("[]");
+    CHECK_CODE(r, QOVERY_ERR_DECODE);
+    CHECK(!qovery_result_has_status(r));
+    qovery_result_free(r);
+    r = qovery_status_from_json("{\"state\": 1}");
+    CHECK_CODE(r, QOVERY_ERR_DECODE);
+    qovery_result_free(r);
+    r = qovery_status_from_json(NULL);
+    CHECK_CODE(r, QOVERY_ERR_NULL_PARAMETER);
+    qovery_result_free(r);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     CHECK(mock_request("GET", "/_mock/health", NULL, NULL, 0) == 200);
@@ -793,6 +823,7 @@ int main(void) {
     qovery_client *strict = mock_client(MOCK_TOKEN, 0, 500);
 
     test_version_and_codes();
+    test_status_from_json();
     test_client_options();
     test_env();
     test_call_arguments(c);
