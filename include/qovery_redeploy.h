@@ -267,7 +267,9 @@ typedef struct qovery_client_options qovery_client_options;
  * once; `qovery_result_free()` must not run concurrently with them.
  *
  * Getters of status fields return NULL (strings) or false (out-parameter getters) when the
- * result holds no status or the field is absent/null in the status.
+ * result holds no status or the field is unknown in the status: absent, null, of the wrong
+ * JSON type, out of range (integers beyond `int64_t`) or malformed (a UUID or date that is
+ * not one). Only `state` is always there: the library refuses a status body without it.
  */
 typedef struct qovery_result qovery_result;
 
@@ -566,6 +568,16 @@ const char *qovery_code_name(uint32_t code);
 const char *qovery_version(void);
 
 /**
+ * Parses a saved `Status` body (as the API sends it, NUL-terminated UTF-8), like Python's
+ * `DeploymentStatus.from_json`: `QOVERY_OK` with the status when `json` is a JSON object with a
+ * string `state` (every other field is read tolerantly: unknown when absent, null, of the
+ * wrong type, out of range or malformed), `QOVERY_ERR_DECODE` otherwise. NULL is
+ * `QOVERY_ERR_NULL_PARAMETER`, non-UTF-8 `QOVERY_ERR_INVALID_ARGUMENT`. No I/O. Never returns
+ * NULL: free the result with `qovery_result_free()`.
+ */
+struct qovery_result *qovery_status_from_json(const char *json);
+
+/**
  * Frees a result and every string it handed out. NULL, and the borrowed result given to a
  * progress callback, do nothing.
  */
@@ -606,7 +618,18 @@ bool qovery_result_retry_after_ms(const struct qovery_result *result, uint64_t *
 bool qovery_result_has_status(const struct qovery_result *result);
 
 /**
- * `state`, e.g. `"DEPLOYING"`. Values this version does not know are returned verbatim.
+ * Whether the result is the answer to a redeploy that the API **accepted** (HTTP 2xx) but whose
+ * body could not be read (not JSON, no string `state`, cut short, over the size cap). The
+ * code is then `QOVERY_OK`: the redeploy was accepted, do not send it again. `state` is `""`,
+ * every other status getter returns NULL / false, and `qovery_result_raw_json()` gives what
+ * was received (possibly empty). `qovery_redeploy_and_wait()` goes on waiting in that case.
+ * False otherwise (and for NULL).
+ */
+bool qovery_result_accepted_unreadable(const struct qovery_result *result);
+
+/**
+ * `state`, e.g. `"DEPLOYING"`. Values this version does not know are returned verbatim; `""`
+ * for an accepted redeploy whose answer was unreadable (`qovery_result_accepted_unreadable()`).
  */
 const char *qovery_result_state(const struct qovery_result *result);
 
@@ -626,12 +649,13 @@ bool qovery_result_is_failure(const struct qovery_result *result);
 bool qovery_result_is_terminal(const struct qovery_result *result);
 
 /**
- * `id`: the database id, lowercase hyphenated UUID.
+ * `id`: the database id, lowercase hyphenated UUID; NULL if absent or not a UUID.
  */
 const char *qovery_result_id(const struct qovery_result *result);
 
 /**
- * `service_deployment_status`: `NEVER_DEPLOYED`, `OUT_OF_DATE`, `UP_TO_DATE` (or newer).
+ * `service_deployment_status`: `NEVER_DEPLOYED`, `OUT_OF_DATE`, `UP_TO_DATE` (or newer);
+ * NULL if absent or not a string.
  */
 const char *qovery_result_service_deployment_status(const struct qovery_result *result);
 
@@ -646,7 +670,8 @@ const char *qovery_result_last_deployment_date(const struct qovery_result *resul
 bool qovery_result_last_deployment_unix(const struct qovery_result *result, int64_t *out);
 
 /**
- * `is_part_last_deployment`; false (and `*out` untouched) if there is no status.
+ * `is_part_last_deployment`; false (and `*out` untouched) if there is no status or the field
+ * is absent or not a boolean.
  */
 bool qovery_result_is_part_last_deployment(const struct qovery_result *result, bool *out);
 
@@ -656,17 +681,20 @@ bool qovery_result_is_part_last_deployment(const struct qovery_result *result, b
 const char *qovery_result_execution_id(const struct qovery_result *result);
 
 /**
- * `status_details.action`: `DEPLOY`, `DELETE`, `RESTART`, `STOP`, `UNKNOWN` (or newer).
+ * `status_details.action`: `DEPLOY`, `DELETE`, `RESTART`, `STOP`, `UNKNOWN` (or newer); NULL
+ * if absent or not a string.
  */
 const char *qovery_result_status_details_action(const struct qovery_result *result);
 
 /**
- * `status_details.status`: `QUEUED`, `ONGOING`, `SUCCESS`, `ERROR`, ... (or newer).
+ * `status_details.status`: `QUEUED`, `ONGOING`, `SUCCESS`, `ERROR`, ... (or newer); NULL if
+ * absent or not a string.
  */
 const char *qovery_result_status_details_status(const struct qovery_result *result);
 
 /**
- * `status_details.sub_action`: `NONE`, `TERRAFORM_PLAN_ONLY`, ... (or newer).
+ * `status_details.sub_action`: `NONE` (also when the API leaves it out),
+ * `TERRAFORM_PLAN_ONLY`, ... (or newer); NULL if null or not a string.
  */
 const char *qovery_result_status_details_sub_action(const struct qovery_result *result);
 
@@ -676,9 +704,11 @@ const char *qovery_result_status_details_sub_action(const struct qovery_result *
 const char *qovery_result_deployment_request_id(const struct qovery_result *result);
 
 /**
- * `deployment_requests_count`; false if there is no status.
+ * `deployment_requests_count`. The schema types it as a plain integer, so any `int64_t`
+ * value, negative included, is given as sent; false (and `*out` untouched) if there is no
+ * status, or the count is absent, null, not an integer or beyond `int64_t`.
  */
-bool qovery_result_deployment_requests_count(const struct qovery_result *result, uint64_t *out);
+bool qovery_result_deployment_requests_count(const struct qovery_result *result, int64_t *out);
 
 /**
  * Whether the status has `steps`.
@@ -686,15 +716,17 @@ bool qovery_result_deployment_requests_count(const struct qovery_result *result,
 bool qovery_result_has_steps(const struct qovery_result *result);
 
 /**
- * `steps.total_duration_sec`; false if absent or null (the deployment has not completed).
+ * `steps.total_duration_sec` in seconds (any `int64_t`, as sent); false if absent or null
+ * (the deployment has not completed), not an integer or beyond `int64_t`.
  */
-bool qovery_result_steps_total_duration_sec(const struct qovery_result *result, uint64_t *out);
+bool qovery_result_steps_total_duration_sec(const struct qovery_result *result, int64_t *out);
 
 /**
- * `steps.total_computing_duration_sec`; false if there are no steps.
+ * `steps.total_computing_duration_sec` in seconds (any `int64_t`, as sent); false if there
+ * are no steps, or it is absent, not an integer or beyond `int64_t`.
  */
 bool qovery_result_steps_total_computing_duration_sec(const struct qovery_result *result,
-                                                      uint64_t *out);
+                                                      int64_t *out);
 
 /**
  * The number of entries in `steps.details` (0 without steps). Index them from 0 with the
@@ -715,15 +747,17 @@ const char *qovery_result_step_name(const struct qovery_result *result, size_t i
 const char *qovery_result_step_status(const struct qovery_result *result, size_t index);
 
 /**
- * `steps.details[index].duration_sec`; false if absent or `index` is out of range.
+ * `steps.details[index].duration_sec` in seconds (any `int64_t`, as sent); false if absent,
+ * not an integer, beyond `int64_t`, or `index` is out of range.
  */
 bool qovery_result_step_duration_sec(const struct qovery_result *result,
                                      size_t index,
-                                     uint64_t *out);
+                                     int64_t *out);
 
 /**
  * The status body exactly as the server sent it (JSON), including fields this version does
- * not model; NULL if there is no status.
+ * not model; for `qovery_result_accepted_unreadable()`, what was received (any text, maybe
+ * empty or cut short); NULL if there is no status.
  */
 const char *qovery_result_raw_json(const struct qovery_result *result);
 

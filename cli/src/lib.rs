@@ -258,6 +258,13 @@ impl Io<'_> {
         let _ = self.out.flush();
     }
 
+    /// A warning line on stderr.
+    fn warn(&mut self, message: &str) {
+        let line = self.clean(&format!("{NAME}: warning: {message}"));
+        let _ = writeln!(self.err, "{line}");
+        let _ = self.err.flush();
+    }
+
     /// The Status JSON on stdout, verbatim, newline-terminated.
     fn json(&mut self, status: &DeploymentStatus) {
         let raw = status.raw_json();
@@ -294,6 +301,25 @@ fn shown(text: &str) -> String {
         s
     }
 }
+
+/// An optional field as drawn: `?` when the server's value was absent or unreadable.
+fn shown_or_unknown(text: Option<&str>) -> String {
+    text.map_or_else(|| "?".to_owned(), shown)
+}
+
+/// `status_details`' action and status, e.g. `DEPLOY ONGOING` (`?` for an unknown one).
+fn details(status: &DeploymentStatus) -> String {
+    let d = &status.status_details;
+    format!(
+        "{} {}",
+        shown_or_unknown(d.action.as_ref().map(|v| v.as_str())),
+        shown_or_unknown(d.status.as_ref().map(|v| v.as_str())),
+    )
+}
+
+/// The warning for a redeploy answered 2xx whose body could not be read.
+const ACCEPTED_UNREADABLE: &str = "the redeploy was accepted (HTTP 2xx), but its answer could not \
+     be read, so its state is unknown; it is not an error: do not redeploy again, check with --status";
 
 fn request_id(status: &DeploymentStatus) -> String {
     match status.deployment_request_id {
@@ -340,6 +366,10 @@ impl Progress {
     }
 
     fn text(&mut self, status: &DeploymentStatus) -> String {
+        if status.accepted_unreadable() {
+            self.ours = Some(None);
+            return "redeploy accepted (state unknown: its answer was unreadable)".to_owned();
+        }
         let rid = status
             .deployment_request_id
             .map(|id| id.hyphenated().to_string());
@@ -350,18 +380,9 @@ impl Progress {
             }
             Some(ours) => self.correlate && ours.is_some() && rid.is_some() && *ours != rid,
         };
-        let mut text = format!(
-            "{} ({} {}",
-            shown(status.state.as_str()),
-            shown(status.status_details.action.as_str()),
-            shown(status.status_details.status.as_str()),
-        );
-        if status.deployment_requests_count > 1 {
-            let _ = write!(
-                text,
-                ", {} requests queued",
-                status.deployment_requests_count
-            );
+        let mut text = format!("{} ({}", shown(status.state.as_str()), details(status));
+        if let Some(count) = status.deployment_requests_count.filter(|c| *c > 1) {
+            let _ = write!(text, ", {count} requests queued");
         }
         if earlier {
             text.push_str(", an earlier request");
@@ -558,16 +579,24 @@ fn execute(
             client.redeploy_database(&database_id, redeploy)
         }
         .map_err(|e| explain(e, false))?;
+        if status.accepted_unreadable() {
+            // Issue 10: a 2xx answer means accepted, whatever its body. Success (exit 0),
+            // said plainly, so that no script retries it into a second redeploy.
+            io.warn(ACCEPTED_UNREADABLE);
+        }
         if args.json {
             io.json(&status);
         } else if !args.quiet {
             let line = if args.status {
                 format!(
-                    "database {database_id} state {} ({} {}, request {})",
+                    "database {database_id} state {} ({}, request {})",
                     shown(status.state.as_str()),
-                    shown(status.status_details.action.as_str()),
-                    shown(status.status_details.status.as_str()),
+                    details(&status),
                     request_id(&status),
+                )
+            } else if status.accepted_unreadable() {
+                format!(
+                    "redeploy accepted: database {database_id} state unknown (answer unreadable)"
                 )
             } else {
                 format!(
@@ -586,6 +615,10 @@ fn execute(
     let result = {
         let err: &mut dyn Write = &mut *io.err;
         let mut on_progress = |status: &DeploymentStatus| {
+            if status.accepted_unreadable() {
+                progress.finish(err);
+                let _ = writeln!(err, "{NAME}: warning: {ACCEPTED_UNREADABLE}; waiting");
+            }
             progress.report(err, status);
             ControlFlow::Continue(())
         };

@@ -90,7 +90,10 @@ fn json_prints_the_status_and_nothing_else() {
     ]);
     assert_eq!(r.code, 0, "{r:?}");
     let status = DeploymentStatus::from_json(r.stdout.trim_end()).expect("stdout is a Status");
-    assert_eq!(status.id.hyphenated().to_string(), DB);
+    assert_eq!(
+        status.id.map(|u| u.hyphenated().to_string()).as_deref(),
+        Some(DB)
+    );
     assert_eq!(status.state.as_str(), "DEPLOYED");
     assert!(r.stdout.ends_with('\n'));
     assert!(!r.stderr.is_empty(), "progress still goes to stderr");
@@ -99,7 +102,10 @@ fn json_prints_the_status_and_nothing_else() {
     let r = run(&["--api-url", &mock.url, "--json", "--quiet", DB]);
     assert_eq!(r.code, 0, "{r:?}");
     let status = DeploymentStatus::from_json(&r.stdout).expect("stdout is a Status");
-    assert_eq!(status.id.hyphenated().to_string(), DB);
+    assert_eq!(
+        status.id.map(|u| u.hyphenated().to_string()).as_deref(),
+        Some(DB)
+    );
     assert_eq!(status.state.as_str(), "QUEUED");
     assert!(status.deployment_request_id.is_some());
     assert_eq!(r.stderr, "");
@@ -356,11 +362,6 @@ fn busy_server_errors_and_unknown_outcomes_have_their_codes() {
             8,
             "outcome_unknown",
         ),
-        (
-            r#"{"on": "redeploy", "kind": "malformed_json"}"#,
-            1,
-            "decode",
-        ),
     ];
     for (fault, code, kind) in cases {
         mock.fault(DB, fault);
@@ -376,6 +377,64 @@ fn busy_server_errors_and_unknown_outcomes_have_their_codes() {
             "{fault}: the POST is sent once"
         );
     }
+}
+
+/// Issue 10: a redeploy answered 2xx is accepted whatever its body: exit 0, a warning on
+/// stderr, the body as received with --json, and --wait goes on waiting. Never resent.
+#[test]
+fn an_accepted_redeploy_with_an_unreadable_body_is_a_success_with_a_warning() {
+    let mock = fast_mock();
+    let body = "{\"id\": \"3c90c3cc-0d44";
+    let fault = format!(
+        r#"{{"on": "redeploy", "kind": "malformed_json", "body": {}}}"#,
+        serde_json::to_string(body).unwrap()
+    );
+
+    mock.fault(DB, &fault);
+    let r = run(&["--api-url", &mock.url, "--timeout", "5", DB]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .starts_with(&format!("redeploy accepted: database {DB} state unknown")),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr.contains("warning: the redeploy was accepted"),
+        "{r:?}"
+    );
+    assert!(!r.stderr.contains(": error:"), "{r:?}");
+    assert_eq!(mock.counts(DB).0, 1, "the POST is sent once");
+
+    mock.fault(DB, &fault);
+    let r = run(&["--api-url", &mock.url, "--json", DB]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, format!("{body}\n"), "the body as received");
+    assert!(
+        r.stderr.contains("warning: the redeploy was accepted"),
+        "{r:?}"
+    );
+
+    mock.fault(DB, &fault);
+    let r = run(&[
+        "--api-url",
+        &mock.url,
+        "--wait",
+        "--poll-interval",
+        "0.02",
+        "--timeout",
+        "20",
+        DB,
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.starts_with(&format!("deployed: database {DB}")),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr.contains("warning: the redeploy was accepted"),
+        "{r:?}"
+    );
+    assert_eq!(mock.counts(DB).0, 3, "one POST per run");
 }
 
 #[test]

@@ -374,7 +374,23 @@ impl Client {
             Some(false) => "?applyImmediately=false",
         };
         let path = format!("/database/{}/redeploy{query}", id.hyphenated());
-        self.call(Method::Post, &path, deadline, options.cancel)
+        match self.call(Method::Post, &path, deadline, options.cancel) {
+            // A 2xx answer means accepted, whatever its body: reported as such, never as a
+            // failure a caller might retry (issue 10). `e` is already redacted.
+            Err(e)
+                if e.kind() == ErrorKind::Decode
+                    && e.http_status().is_some_and(|s| (200..300).contains(&s)) =>
+            {
+                log::warn!(
+                    target: "qovery_redeploy",
+                    "redeploy accepted, but its answer is unreadable: {e}"
+                );
+                Ok(DeploymentStatus::unreadable_accepted(
+                    e.received().unwrap_or_default(),
+                ))
+            }
+            other => other,
+        }
     }
 
     /// `GET /database/{id}/status`.
@@ -536,8 +552,9 @@ impl Client {
                 let accepted = (200..300).contains(&status);
                 let kind = match failure.kind {
                     ErrorKind::Cancelled => failure.kind,
-                    // A redeploy answered 2xx was accepted: `Decode`, never `Timeout`, which
-                    // would read as "not processed" and invite a second redeploy.
+                    // A redeploy answered 2xx was accepted: `Decode` (which `redeploy_until`
+                    // turns into an accepted, unreadable status), never `Timeout`, which would
+                    // read as "not processed" and invite a second redeploy.
                     _ if accepted && method == Method::Post => ErrorKind::Decode,
                     ErrorKind::Timeout => failure.kind,
                     _ if accepted => ErrorKind::Decode,
@@ -570,8 +587,14 @@ fn kind_for_status(status: u16, detail: Option<&str>) -> ErrorKind {
     }
 }
 
+/// A 2xx answer's status; an error keeps the body received (`Error::received`), for a
+/// redeploy to report as accepted.
 fn decode_status(response: &Response) -> Result<DeploymentStatus, Error> {
-    let fail = |msg: String| Error::new(ErrorKind::Decode, msg).with_http_status(response.status);
+    let fail = |msg: String| {
+        Error::new(ErrorKind::Decode, msg)
+            .with_http_status(response.status)
+            .with_received(&response.body)
+    };
     let body = std::str::from_utf8(&response.body)
         .map_err(|_| fail("response body is not UTF-8".to_owned()))?;
     if body.trim().is_empty() {
@@ -580,7 +603,10 @@ fn decode_status(response: &Response) -> Result<DeploymentStatus, Error> {
             response.status
         )));
     }
-    DeploymentStatus::from_json(body).map_err(|e| e.with_http_status(response.status))
+    DeploymentStatus::from_json(body).map_err(|e| {
+        e.with_http_status(response.status)
+            .with_received(&response.body)
+    })
 }
 
 #[cfg(test)]

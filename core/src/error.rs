@@ -37,7 +37,10 @@ pub enum ErrorKind {
     Network,
     /// The TLS handshake or certificate check failed.
     Tls,
-    /// An answer came, but its body is not what the API sends.
+    /// An answer came, but its body is not what the API sends: not JSON, not an object, or
+    /// without a string `state`. Never for a redeploy answered 2xx: that one was accepted,
+    /// and is returned as a status whose
+    /// [`accepted_unreadable`](crate::DeploymentStatus::accepted_unreadable) is true.
     Decode,
     /// The redeploy request may have reached the server, but no answer came back (read
     /// timeout, reset after sending). It is never retried: check the status instead.
@@ -117,6 +120,9 @@ struct Inner {
     status: Option<DeploymentStatus>,
     /// The status's state as `Debug` shows it: server data, so cleaned by `redacted`.
     state_shown: Option<String>,
+    /// For a `Decode` error on a 2xx answer: the body received, so that a redeploy can still
+    /// be reported as accepted with it. Server data: never shown by `Display` or `Debug`.
+    received: Option<std::sync::Arc<[u8]>>,
 }
 
 /// Longest server text kept in an error.
@@ -133,6 +139,7 @@ impl Error {
                 retry_after: None,
                 status: None,
                 state_shown: None,
+                received: None,
             }),
         }
     }
@@ -174,6 +181,17 @@ impl Error {
         self.inner.state_shown = Some(status.state.as_str().to_owned());
         self.inner.status = Some(status);
         self
+    }
+
+    /// Keeps the body of a 2xx answer that could not be decoded (see `received`).
+    pub(crate) fn with_received(mut self, body: &[u8]) -> Self {
+        self.inner.received = Some(body.into());
+        self
+    }
+
+    /// The body kept by [`with_received`](Self::with_received), if any.
+    pub(crate) fn received(&self) -> Option<&[u8]> {
+        self.inner.received.as_deref()
     }
 
     pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Self {

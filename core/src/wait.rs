@@ -251,11 +251,14 @@ impl Client {
 }
 
 /// What counts as a change worth reporting.
-fn progress_key(s: &DeploymentStatus) -> (String, Option<uuid::Uuid>, String) {
+fn progress_key(s: &DeploymentStatus) -> (String, Option<uuid::Uuid>, Option<String>) {
     (
         s.state.as_str().to_owned(),
         s.deployment_request_id,
-        s.status_details.status.as_str().to_owned(),
+        s.status_details
+            .status
+            .as_ref()
+            .map(|v| v.as_str().to_owned()),
     )
 }
 

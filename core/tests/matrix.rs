@@ -158,6 +158,14 @@ impl Outcome {
     fn of(result: Result<DeploymentStatus, Error>, started: Instant) -> Outcome {
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         match result {
+            // A redeploy answered 2xx with a body that could not be read: accepted.
+            Ok(status) if status.accepted_unreadable() => Outcome {
+                kind: "accepted".into(),
+                elapsed_ms,
+                state: Some(status.state.as_str().to_owned()),
+                debug: format!("{status:?}"),
+                ..Default::default()
+            },
             Ok(status) => Outcome {
                 kind: "ok".into(),
                 elapsed_ms,
@@ -182,7 +190,7 @@ impl Outcome {
     /// Every text a user might see, print or log.
     fn texts(&self) -> Vec<&str> {
         let mut t = vec![self.message.as_str(), self.detail.as_deref().unwrap_or("")];
-        if self.kind != "ok" {
+        if self.kind != "ok" && self.kind != "accepted" {
             t.push(&self.debug); // a status's Debug is the server's data, not an error text
         }
         t.extend(self.logs.iter().map(String::as_str));
@@ -368,7 +376,7 @@ fn check(token: &str, case: &Value, outcomes: &[Outcome], counts: &Counts) -> Ve
             String::new()
         };
         if !kinds.contains(&o.kind.as_str()) {
-            let got = if o.kind == "ok" {
+            let got = if o.kind == "ok" || o.kind == "accepted" {
                 format!("ok (state {:?})", o.state)
             } else {
                 format!("{} ({})", o.kind, o.message)

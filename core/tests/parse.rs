@@ -21,26 +21,29 @@ fn with_state(state: &str) -> String {
 #[test]
 fn seed_example_body_parses_field_by_field() {
     let s = DeploymentStatus::from_json(SEED).unwrap();
-    assert_eq!(s.id.to_string(), "3c90c3cc-0d44-4b50-8888-8dd25736052a");
+    assert_eq!(
+        s.id.map(|u| u.to_string()).as_deref(),
+        Some("3c90c3cc-0d44-4b50-8888-8dd25736052a")
+    );
     assert_eq!(s.state, State::Building);
     assert_eq!(
         s.service_deployment_status,
-        ServiceDeploymentStatus::NeverDeployed
+        Some(ServiceDeploymentStatus::NeverDeployed)
     );
-    assert!(s.is_part_last_deployment);
-    assert_eq!(s.status_details.action, ServiceAction::Deploy);
-    assert_eq!(s.status_details.status, ServiceActionStatus::Queued);
-    assert_eq!(s.status_details.sub_action, ServiceSubAction::None);
+    assert_eq!(s.is_part_last_deployment, Some(true));
+    assert_eq!(s.status_details.action, Some(ServiceAction::Deploy));
+    assert_eq!(s.status_details.status, Some(ServiceActionStatus::Queued));
+    assert_eq!(s.status_details.sub_action, Some(ServiceSubAction::None));
     assert_eq!(
         s.deployment_request_id.map(|u| u.to_string()).as_deref(),
         Some("3c90c3cc-0d44-4b50-8888-8dd25736052a")
     );
-    assert_eq!(s.deployment_requests_count, 123);
+    assert_eq!(s.deployment_requests_count, Some(123));
     let date = s.last_deployment_date.unwrap();
     assert_eq!((date.year(), date.hour(), date.second()), (2023, 5, 56));
     let steps = s.steps.as_ref().unwrap();
     assert_eq!(steps.total_duration_sec, Some(123));
-    assert_eq!(steps.total_computing_duration_sec, 123);
+    assert_eq!(steps.total_computing_duration_sec, Some(123));
     assert_eq!(steps.details.len(), 1);
     assert_eq!(
         steps.details[0].step_name,
@@ -50,6 +53,7 @@ fn seed_example_body_parses_field_by_field() {
     assert_eq!(steps.details[0].duration_sec, Some(123));
     assert_eq!(s.execution_id.as_deref(), Some("<string>"));
     assert_eq!(s.raw_json(), SEED);
+    assert!(!s.accepted_unreadable());
     assert!(!s.is_terminal() && !s.is_success() && !s.is_failure());
 }
 
@@ -110,11 +114,15 @@ fn a_future_api_with_new_values_and_fields_parses_and_round_trips() {
     let s = DeploymentStatus::from_json(FUTURE).unwrap();
     assert_eq!(s.state.as_str(), "HIBERNATING");
     assert!(matches!(s.state, State::Unknown(_)));
-    assert_eq!(s.service_deployment_status.as_str(), "PARTIALLY_UP_TO_DATE");
-    assert_eq!(s.status_details.action.as_str(), "SCALE");
-    assert_eq!(s.status_details.status.as_str(), "THROTTLED");
     assert_eq!(
-        s.status_details.sub_action.as_str(),
+        s.service_deployment_status.as_ref().unwrap().as_str(),
+        "PARTIALLY_UP_TO_DATE"
+    );
+    let details = &s.status_details;
+    assert_eq!(details.action.as_ref().unwrap().as_str(), "SCALE");
+    assert_eq!(details.status.as_ref().unwrap().as_str(), "THROTTLED");
+    assert_eq!(
+        details.sub_action.as_ref().unwrap().as_str(),
         "TERRAFORM_SOMETHING_NEW"
     );
     let step = &s.steps.as_ref().unwrap().details[0];
@@ -142,7 +150,7 @@ fn missing_optional_fields_and_null_request_id() {
     assert_eq!(s.execution_id, None);
     assert_eq!(s.deployment_request_id, None);
     // sub_action has a schema default of NONE.
-    assert_eq!(s.status_details.sub_action, ServiceSubAction::None);
+    assert_eq!(s.status_details.sub_action, Some(ServiceSubAction::None));
     let with_null = MINIMAL.replace(
         "\"deployment_requests_count\"",
         "\"deployment_request_id\":null,\"deployment_requests_count\"",
@@ -157,34 +165,128 @@ fn missing_optional_fields_and_null_request_id() {
 
 #[test]
 fn broken_bodies_are_decode_errors_naming_the_problem() {
+    // Only what a caller decides on is load-bearing: the body must be a JSON object whose
+    // `state` is a string.
     let missing_state = SEED.replace("\"state\": \"BUILDING\",", "");
     let null_state = SEED.replace("\"state\": \"BUILDING\"", "\"state\": null");
-    let bad_uuid = SEED.replace(
-        "\"id\": \"3c90c3cc-0d44-4b50-8888-8dd25736052a\"",
-        "\"id\": \"not-a-uuid\"",
-    );
-    let bad_date = SEED.replace("2023-11-07T05:31:56Z", "yesterday");
-    let negative = SEED.replace(
-        "\"deployment_requests_count\": 123",
-        "\"deployment_requests_count\": -1",
-    );
+    let number_state = SEED.replace("\"state\": \"BUILDING\"", "\"state\": 7");
     let cases = [
-        ("", "EOF"),
-        ("null", "invalid type"),
-        ("[]", "invalid length"),
-        ("{\"id\": ", "EOF"),
-        ("<html>502 Bad Gateway</html>", "expected value"),
-        (missing_state.as_str(), "missing field `state`"),
-        (null_state.as_str(), "invalid type: null"),
-        (bad_uuid.as_str(), "UUID"),
-        (bad_date.as_str(), ""),
-        (negative.as_str(), "invalid value"),
+        ("", "cut short"),
+        ("null", "not a JSON object"),
+        ("[]", "not a JSON object"),
+        ("\"DEPLOYED\"", "not a JSON object"),
+        ("{\"id\": ", "cut short"),
+        ("<html>502 Bad Gateway</html>", "not JSON"),
+        (missing_state.as_str(), "no `state`"),
+        (null_state.as_str(), "`state` is not a string"),
+        (number_state.as_str(), "`state` is not a string"),
     ];
     for (body, needle) in cases {
         let e = DeploymentStatus::from_json(body).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Decode, "{body}");
         assert!(e.to_string().contains(needle), "{body}: {e}");
     }
+}
+
+/// Issue 10: fields out of range, of the wrong type or malformed read as unknown, the rest
+/// intact. These bodies were decode errors before.
+#[test]
+fn fields_out_of_range_of_wrong_type_or_malformed_read_as_unknown() {
+    let replace = |from: &str, to: &str| {
+        assert!(SEED.contains(from), "{from}");
+        SEED.replace(from, to)
+    };
+    let count = |v: &str| {
+        replace(
+            "\"deployment_requests_count\": 123",
+            &format!("\"deployment_requests_count\": {v}"),
+        )
+    };
+    for (v, want) in [
+        ("-74768455", Some(-74768455)),
+        ("-1", Some(-1)),
+        ("9223372036854775807", Some(i64::MAX)),
+        ("-9223372036854775808", Some(i64::MIN)),
+        ("9223372036854775808", None),
+        ("18446744073709551616", None),
+        ("-99999999999999999999999", None),
+        ("1.5", None),
+        ("\"many\"", None),
+        ("null", None),
+        ("[1]", None),
+        ("{}", None),
+        ("true", None),
+    ] {
+        let s = DeploymentStatus::from_json(&count(v)).unwrap();
+        assert_eq!(s.deployment_requests_count, want, "{v}");
+        assert_eq!(s.state, State::Building);
+        assert_eq!(s.steps.as_ref().unwrap().total_duration_sec, Some(123));
+    }
+    let s = DeploymentStatus::from_json(&replace(
+        "\"id\": \"3c90c3cc-0d44-4b50-8888-8dd25736052a\"",
+        "\"id\": \"not-a-uuid\"",
+    ))
+    .unwrap();
+    assert_eq!((s.id, s.state.clone()), (None, State::Building));
+    assert!(s.deployment_request_id.is_some());
+    let s = DeploymentStatus::from_json(&replace("2023-11-07T05:31:56Z", "yesterday")).unwrap();
+    assert_eq!(s.last_deployment_date, None);
+    assert_eq!(s.deployment_requests_count, Some(123));
+    let s = DeploymentStatus::from_json(&replace(
+        "\"deployment_request_id\": \"3c90c3cc-0d44-4b50-8888-8dd25736052a\"",
+        "\"deployment_request_id\": 42",
+    ))
+    .unwrap();
+    assert_eq!(s.deployment_request_id, None);
+    assert!(s.id.is_some());
+    let s = DeploymentStatus::from_json(&replace(
+        "\"is_part_last_deployment\": true",
+        "\"is_part_last_deployment\": \"yes\"",
+    ))
+    .unwrap();
+    assert_eq!(s.is_part_last_deployment, None);
+    let s =
+        DeploymentStatus::from_json(&replace("\"action\": \"DEPLOY\"", "\"action\": 3")).unwrap();
+    assert_eq!(s.status_details.action, None);
+    assert_eq!(s.status_details.status, Some(ServiceActionStatus::Queued));
+    let s = DeploymentStatus::from_json(&replace(
+        "\"total_duration_sec\": 123",
+        "\"total_duration_sec\": -5",
+    ))
+    .unwrap();
+    let steps = s.steps.unwrap();
+    assert_eq!(
+        (steps.total_duration_sec, steps.details.len()),
+        (Some(-5), 1)
+    );
+    let s =
+        DeploymentStatus::from_json(&replace("\"duration_sec\": 123", "\"duration_sec\": 1e400"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.steps.unwrap().details[0].duration_sec, None);
+    // Wholesale: every field but `state` missing.
+    let s = DeploymentStatus::from_json("{\"state\":\"DEPLOYED\",\"x\":1}").unwrap();
+    assert!(s.is_success());
+    assert_eq!(
+        (
+            s.id,
+            s.is_part_last_deployment,
+            s.deployment_requests_count,
+            s.steps
+        ),
+        (None, None, None, None)
+    );
+    assert_eq!(s.status_details, Default::default());
+    // The raw body is kept as sent, and to_json round-trips the unknowns as null.
+    let odd = count("-74768455");
+    let s = DeploymentStatus::from_json(&odd).unwrap();
+    assert_eq!(s.raw_json(), odd);
+    assert_eq!(DeploymentStatus::from_json(&s.to_json()).unwrap(), s);
+}
+
+#[test]
+fn a_state_given_twice_counts_once_the_last_winning() {
+    let s = DeploymentStatus::from_json("{\"state\":\"QUEUED\",\"state\":\"DEPLOYED\"}").unwrap();
+    assert_eq!(s.state, State::Deployed);
 }
 
 #[test]

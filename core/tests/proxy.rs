@@ -56,7 +56,7 @@ fn explicit_proxy_tunnels_https_with_connect() {
     let accepted = c
         .redeploy_database(&id, RedeployOptions::default())
         .expect("redeploy through the proxy");
-    assert_eq!(accepted.id.to_string(), id);
+    assert_eq!(accepted.id.expect("the mock sends an id").to_string(), id);
     c.database_status(&id).expect("status through the proxy");
     assert_eq!(mock.counts(&id), (1, 1));
     assert_eq!(

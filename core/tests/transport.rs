@@ -55,6 +55,26 @@ fn expect(result: Result<qovery_redeploy::DeploymentStatus, Error>, kind: ErrorK
     err
 }
 
+/// Issue 10: a redeploy answered 2xx was accepted, whatever its body. The call succeeds with
+/// a status marked `accepted_unreadable` carrying what was received; no secret is logged.
+fn expect_accepted(
+    result: Result<qovery_redeploy::DeploymentStatus, Error>,
+) -> qovery_redeploy::DeploymentStatus {
+    let status = result.expect("a 2xx redeploy is accepted");
+    assert!(status.accepted_unreadable(), "{:?}", status.state);
+    assert_eq!(status.state.as_str(), "");
+    assert!(!status.is_success() && !status.is_failure() && !status.is_terminal());
+    let lines = logged();
+    for line in &lines {
+        assert_no_secret(line, SECRET);
+    }
+    assert!(
+        lines.iter().any(|l| l.contains("redeploy accepted")),
+        "a warning says the redeploy was accepted: {lines:?}"
+    );
+    status
+}
+
 /// A server that reads the request and then says nothing for `silence`.
 fn silent_server(silence: Duration) -> RawServer {
     RawServer::start(move |_, mut s, seen| {
@@ -227,7 +247,7 @@ fn slow_headers_within_and_beyond_the_timeout() {
 }
 
 #[test]
-fn slow_body_of_an_accepted_redeploy_is_decode_with_the_status() {
+fn slow_body_of_an_accepted_redeploy_is_accepted() {
     let server = RawServer::start(|_, mut s, seen| {
         if read_request(&mut s, seen).is_some() {
             let body = ok_body();
@@ -244,22 +264,20 @@ fn slow_body_of_an_accepted_redeploy_is_decode_with_the_status() {
             }
         }
     });
-    // Accepted (202) but unreadable in time: Decode, so nobody takes it for "not processed".
-    let err = expect(redeploy(&server.url()), ErrorKind::Decode);
-    assert_eq!(err.http_status(), Some(202));
-    assert!(err.to_string().contains("timed out"), "{err}");
+    // Accepted (202) but unreadable in time: accepted, so nobody takes it for "not processed".
+    let status = expect_accepted(redeploy(&server.url()));
+    assert_eq!(status.raw_json(), "", "the transport keeps no partial body");
     assert_eq!(server.seen.requests(), 1);
 }
 
 #[test]
-fn short_body_and_chunked_abort_are_decode_errors_for_an_accepted_redeploy() {
+fn short_body_and_chunked_abort_of_a_redeploy_are_accepted() {
     let short = RawServer::start(|_, mut s, seen| {
         if read_request(&mut s, seen).is_some() {
             let _ = s.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 500\r\n\r\n{\"id\":");
         }
     });
-    let err = expect(redeploy(&short.url()), ErrorKind::Decode);
-    assert_eq!(err.http_status(), Some(202));
+    expect_accepted(redeploy(&short.url()));
     assert_eq!(short.seen.requests(), 1);
 
     let chunked = RawServer::start(|_, mut s, seen| {
@@ -269,9 +287,11 @@ fn short_body_and_chunked_abort_are_decode_errors_for_an_accepted_redeploy() {
             );
         }
     });
-    let err = expect(redeploy(&chunked.url()), ErrorKind::Decode);
-    assert_eq!(err.http_status(), Some(202));
+    expect_accepted(redeploy(&chunked.url()));
     assert_eq!(chunked.seen.requests(), 1);
+    // The same cut-short answer to a status GET is still a decode error.
+    let err = expect(status(&chunked.url()), ErrorKind::Decode);
+    assert_eq!(err.http_status(), Some(202));
 }
 
 #[test]
@@ -324,7 +344,8 @@ fn oversized_bodies_are_refused_with_and_without_length() {
         }
     });
     let started = Instant::now();
-    let err = expect(redeploy(&declared.url()), ErrorKind::Decode);
+    expect_accepted(redeploy(&declared.url()));
+    let err = expect(status(&declared.url()), ErrorKind::Decode);
     assert!(err.to_string().contains("limit"), "{err}");
     assert!(
         started.elapsed() < Duration::from_millis(700),
@@ -342,7 +363,7 @@ fn oversized_bodies_are_refused_with_and_without_length() {
             }
         }
     });
-    expect(redeploy(&undeclared.url()), ErrorKind::Decode);
+    expect_accepted(redeploy(&undeclared.url()));
     assert_eq!(undeclared.seen.requests(), 1);
 }
 
@@ -497,18 +518,24 @@ fn garbage_answers_and_deep_json() {
     assert_eq!(server.seen.requests(), 1);
 
     let deep = format!("{}{}", "[".repeat(50_000), "]".repeat(50_000));
-    let server = canned("202 Accepted", "", deep);
-    expect(redeploy(&server.url()), ErrorKind::Decode);
+    let server = canned("202 Accepted", "", deep.clone());
+    assert_eq!(expect_accepted(redeploy(&server.url())).raw_json(), deep);
+    expect(status(&server.url()), ErrorKind::Decode);
 
     let server = canned("202 Accepted", "", String::new());
-    expect(redeploy(&server.url()), ErrorKind::Decode);
+    assert_eq!(expect_accepted(redeploy(&server.url())).raw_json(), "");
+    expect(status(&server.url()), ErrorKind::Decode);
 
     let server = canned(
         "202 Accepted",
         "Content-Type: application/json\r\n",
         "\u{fffd}\u{0}".into(),
     );
-    expect(redeploy(&server.url()), ErrorKind::Decode);
+    assert_eq!(
+        expect_accepted(redeploy(&server.url())).raw_json(),
+        "\u{fffd}\u{0}"
+    );
+    expect(status(&server.url()), ErrorKind::Decode);
 }
 
 #[test]
@@ -636,11 +663,25 @@ fn closing_idle_connections_keeps_the_client_usable() {
 /// Regressions found by fuzzing (fuzz/README.md): server data reaching an error's text.
 #[test]
 fn server_data_in_error_texts_never_carries_the_token() {
-    // The token as a wrong-typed field value: serde quotes it in its message.
-    let body = format!(r#"{{"deployment_requests_count":"{SECRET}"}}"#);
+    // The token as a wrong-typed field value: serde used to quote it in its message. Now the
+    // field reads as unknown and its log line names the field, not the value.
+    let body = format!(r#"{{"state":"QUEUED","deployment_requests_count":"{SECRET}"}}"#);
     let server = canned("202 Accepted", "", body);
-    let err = expect(redeploy(&server.url()), ErrorKind::Decode);
-    assert!(err.to_string().contains("[REDACTED]"), "{err}");
+    let s = redeploy(&server.url()).unwrap();
+    assert_eq!(
+        (s.state.as_str(), s.deployment_requests_count),
+        ("QUEUED", None)
+    );
+    for line in logged() {
+        assert_no_secret(&line, SECRET);
+    }
+    // Without a state, a status GET is a decode error that does not quote the body either.
+    let body = format!(r#"{{"deployment_requests_count":"{SECRET}"}}"#);
+    let server = canned("200 OK", "", body);
+    expect(status(&server.url()), ErrorKind::Decode);
+    // The token as a non-JSON body of an accepted redeploy: the warning does not quote it.
+    let server = canned("202 Accepted", "", format!("<html>{SECRET}</html>"));
+    expect_accepted(redeploy(&server.url()));
 
     // The token as a Transfer-Encoding value (the client used to lowercase and quote it).
     let headers: &'static str =
@@ -657,15 +698,13 @@ fn server_data_in_error_texts_never_carries_the_token() {
         r#"{{"deployment_requests_count":{}}}"#,
         serde_json::to_string(odd).unwrap()
     );
-    let server = canned("202 Accepted", "", body);
+    let server = canned("200 OK", "", body);
     let c = Client::builder()
         .token(odd)
         .base_url(server.url())
         .build()
         .unwrap();
-    let err = c
-        .redeploy_database(DB, RedeployOptions::default())
-        .unwrap_err();
+    let err = c.database_status(DB).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);
     let shown = format!("{err} {err:?}");
     assert!(

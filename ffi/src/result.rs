@@ -27,7 +27,9 @@ use crate::panic::Failure;
 /// once; `qovery_result_free()` must not run concurrently with them.
 ///
 /// Getters of status fields return NULL (strings) or false (out-parameter getters) when the
-/// result holds no status or the field is absent/null in the status.
+/// result holds no status or the field is unknown in the status: absent, null, of the wrong
+/// JSON type, out of range (integers beyond `int64_t`) or malformed (a UUID or date that is
+/// not one). Only `state` is always there: the library refuses a status body without it.
 pub struct qovery_result {
     _private: [u8; 0],
 }
@@ -54,14 +56,14 @@ pub(crate) struct ResultData {
 /// RFC 3339 formatting and a copy of the body.
 pub(crate) struct StatusData {
     pub(crate) status: DeploymentStatus,
-    id: OnceLock<CString>,
+    id: OnceLock<Option<CString>>,
     state: OnceLock<CString>,
-    service_deployment_status: OnceLock<CString>,
+    service_deployment_status: OnceLock<Option<CString>>,
     last_deployment_date: OnceLock<Option<CString>>,
     execution_id: OnceLock<Option<CString>>,
-    action: OnceLock<CString>,
-    action_status: OnceLock<CString>,
-    sub_action: OnceLock<CString>,
+    action: OnceLock<Option<CString>>,
+    action_status: OnceLock<Option<CString>>,
+    sub_action: OnceLock<Option<CString>>,
     deployment_request_id: OnceLock<Option<CString>>,
     raw_json: OnceLock<CString>,
     steps: OnceLock<Vec<(Option<CString>, Option<CString>)>>,
@@ -92,9 +94,14 @@ impl StatusData {
         }
     }
 
-    fn id(&self) -> &CString {
+    fn id(&self) -> Option<&CString> {
         self.id
-            .get_or_init(|| c_string(&self.status.id.hyphenated().to_string()))
+            .get_or_init(|| {
+                self.status
+                    .id
+                    .map(|id| c_string(&id.hyphenated().to_string()))
+            })
+            .as_ref()
     }
 
     fn state(&self) -> &CString {
@@ -102,9 +109,13 @@ impl StatusData {
             .get_or_init(|| c_string(self.status.state.as_str()))
     }
 
-    fn service_deployment_status(&self) -> &CString {
+    fn service_deployment_status(&self) -> Option<&CString> {
         self.service_deployment_status
-            .get_or_init(|| c_string(self.status.service_deployment_status.as_str()))
+            .get_or_init(|| {
+                let v = self.status.service_deployment_status.as_ref();
+                v.map(|v| c_string(v.as_str()))
+            })
+            .as_ref()
     }
 
     fn last_deployment_date(&self) -> Option<&CString> {
@@ -124,19 +135,31 @@ impl StatusData {
             .as_ref()
     }
 
-    fn action(&self) -> &CString {
+    fn action(&self) -> Option<&CString> {
         self.action
-            .get_or_init(|| c_string(self.status.status_details.action.as_str()))
+            .get_or_init(|| {
+                let v = self.status.status_details.action.as_ref();
+                v.map(|v| c_string(v.as_str()))
+            })
+            .as_ref()
     }
 
-    fn action_status(&self) -> &CString {
+    fn action_status(&self) -> Option<&CString> {
         self.action_status
-            .get_or_init(|| c_string(self.status.status_details.status.as_str()))
+            .get_or_init(|| {
+                let v = self.status.status_details.status.as_ref();
+                v.map(|v| c_string(v.as_str()))
+            })
+            .as_ref()
     }
 
-    fn sub_action(&self) -> &CString {
+    fn sub_action(&self) -> Option<&CString> {
         self.sub_action
-            .get_or_init(|| c_string(self.status.status_details.sub_action.as_str()))
+            .get_or_init(|| {
+                let v = self.status.status_details.sub_action.as_ref();
+                v.map(|v| c_string(v.as_str()))
+            })
+            .as_ref()
     }
 
     fn deployment_request_id(&self) -> Option<&CString> {
@@ -264,6 +287,20 @@ fn optional<T>(out: *mut T, value: Option<T>) -> Result<bool, Failure> {
     }
 }
 
+/// Parses a saved `Status` body (as the API sends it, NUL-terminated UTF-8), like Python's
+/// `DeploymentStatus.from_json`: `QOVERY_OK` with the status when `json` is a JSON object with a
+/// string `state` (every other field is read tolerantly: unknown when absent, null, of the
+/// wrong type, out of range or malformed), `QOVERY_ERR_DECODE` otherwise. NULL is
+/// `QOVERY_ERR_NULL_PARAMETER`, non-UTF-8 `QOVERY_ERR_INVALID_ARGUMENT`. No I/O. Never returns
+/// NULL: free the result with `qovery_result_free()`.
+#[no_mangle]
+pub extern "C" fn qovery_status_from_json(json: *const c_char) -> *mut qovery_result {
+    ffi_guard!({
+        let text = ffi::string(json, "json")?;
+        Ok(ResultData::from_core(DeploymentStatus::from_json(text)).into_raw())
+    })
+}
+
 /// Frees a result and every string it handed out. NULL, and the borrowed result given to a
 /// progress callback, do nothing.
 #[no_mangle]
@@ -325,7 +362,19 @@ pub extern "C" fn qovery_result_has_status(result: *const qovery_result) -> bool
     ffi_guard!({ Ok(status(result)?.is_some()) })
 }
 
-/// `state`, e.g. `"DEPLOYING"`. Values this version does not know are returned verbatim.
+/// Whether the result is the answer to a redeploy that the API **accepted** (HTTP 2xx) but whose
+/// body could not be read (not JSON, no string `state`, cut short, over the size cap). The
+/// code is then `QOVERY_OK`: the redeploy was accepted, do not send it again. `state` is `""`,
+/// every other status getter returns NULL / false, and `qovery_result_raw_json()` gives what
+/// was received (possibly empty). `qovery_redeploy_and_wait()` goes on waiting in that case.
+/// False otherwise (and for NULL).
+#[no_mangle]
+pub extern "C" fn qovery_result_accepted_unreadable(result: *const qovery_result) -> bool {
+    ffi_guard!({ Ok(status(result)?.is_some_and(|s| s.status.accepted_unreadable())) })
+}
+
+/// `state`, e.g. `"DEPLOYING"`. Values this version does not know are returned verbatim; `""`
+/// for an accepted redeploy whose answer was unreadable (`qovery_result_accepted_unreadable()`).
 #[no_mangle]
 pub extern "C" fn qovery_result_state(result: *const qovery_result) -> *const c_char {
     ffi_guard!({ status_str(result, |s| Some(s.state())) })
@@ -349,18 +398,19 @@ pub extern "C" fn qovery_result_is_terminal(result: *const qovery_result) -> boo
     ffi_guard!({ Ok(status(result)?.is_some_and(|s| s.status.is_terminal())) })
 }
 
-/// `id`: the database id, lowercase hyphenated UUID.
+/// `id`: the database id, lowercase hyphenated UUID; NULL if absent or not a UUID.
 #[no_mangle]
 pub extern "C" fn qovery_result_id(result: *const qovery_result) -> *const c_char {
-    ffi_guard!({ status_str(result, |s| Some(s.id())) })
+    ffi_guard!({ status_str(result, |s| s.id()) })
 }
 
-/// `service_deployment_status`: `NEVER_DEPLOYED`, `OUT_OF_DATE`, `UP_TO_DATE` (or newer).
+/// `service_deployment_status`: `NEVER_DEPLOYED`, `OUT_OF_DATE`, `UP_TO_DATE` (or newer);
+/// NULL if absent or not a string.
 #[no_mangle]
 pub extern "C" fn qovery_result_service_deployment_status(
     result: *const qovery_result,
 ) -> *const c_char {
-    ffi_guard!({ status_str(result, |s| Some(s.service_deployment_status())) })
+    ffi_guard!({ status_str(result, |s| s.service_deployment_status()) })
 }
 
 /// `last_deployment_date` as RFC 3339 (`2026-11-27T08:00:00Z`); NULL if absent.
@@ -383,14 +433,15 @@ pub extern "C" fn qovery_result_last_deployment_unix(
     })
 }
 
-/// `is_part_last_deployment`; false (and `*out` untouched) if there is no status.
+/// `is_part_last_deployment`; false (and `*out` untouched) if there is no status or the field
+/// is absent or not a boolean.
 #[no_mangle]
 pub extern "C" fn qovery_result_is_part_last_deployment(
     result: *const qovery_result,
     out: *mut bool,
 ) -> bool {
     ffi_guard!({
-        let value = status(result)?.map(|s| s.status.is_part_last_deployment);
+        let value = status(result)?.and_then(|s| s.status.is_part_last_deployment);
         optional(out, value)
     })
 }
@@ -401,28 +452,31 @@ pub extern "C" fn qovery_result_execution_id(result: *const qovery_result) -> *c
     ffi_guard!({ status_str(result, |s| s.execution_id()) })
 }
 
-/// `status_details.action`: `DEPLOY`, `DELETE`, `RESTART`, `STOP`, `UNKNOWN` (or newer).
+/// `status_details.action`: `DEPLOY`, `DELETE`, `RESTART`, `STOP`, `UNKNOWN` (or newer); NULL
+/// if absent or not a string.
 #[no_mangle]
 pub extern "C" fn qovery_result_status_details_action(
     result: *const qovery_result,
 ) -> *const c_char {
-    ffi_guard!({ status_str(result, |s| Some(s.action())) })
+    ffi_guard!({ status_str(result, |s| s.action()) })
 }
 
-/// `status_details.status`: `QUEUED`, `ONGOING`, `SUCCESS`, `ERROR`, ... (or newer).
+/// `status_details.status`: `QUEUED`, `ONGOING`, `SUCCESS`, `ERROR`, ... (or newer); NULL if
+/// absent or not a string.
 #[no_mangle]
 pub extern "C" fn qovery_result_status_details_status(
     result: *const qovery_result,
 ) -> *const c_char {
-    ffi_guard!({ status_str(result, |s| Some(s.action_status())) })
+    ffi_guard!({ status_str(result, |s| s.action_status()) })
 }
 
-/// `status_details.sub_action`: `NONE`, `TERRAFORM_PLAN_ONLY`, ... (or newer).
+/// `status_details.sub_action`: `NONE` (also when the API leaves it out),
+/// `TERRAFORM_PLAN_ONLY`, ... (or newer); NULL if null or not a string.
 #[no_mangle]
 pub extern "C" fn qovery_result_status_details_sub_action(
     result: *const qovery_result,
 ) -> *const c_char {
-    ffi_guard!({ status_str(result, |s| Some(s.sub_action())) })
+    ffi_guard!({ status_str(result, |s| s.sub_action()) })
 }
 
 /// `deployment_request_id`, lowercase hyphenated UUID; NULL if null or absent.
@@ -433,14 +487,16 @@ pub extern "C" fn qovery_result_deployment_request_id(
     ffi_guard!({ status_str(result, |s| s.deployment_request_id()) })
 }
 
-/// `deployment_requests_count`; false if there is no status.
+/// `deployment_requests_count`. The schema types it as a plain integer, so any `int64_t`
+/// value, negative included, is given as sent; false (and `*out` untouched) if there is no
+/// status, or the count is absent, null, not an integer or beyond `int64_t`.
 #[no_mangle]
 pub extern "C" fn qovery_result_deployment_requests_count(
     result: *const qovery_result,
-    out: *mut u64,
+    out: *mut i64,
 ) -> bool {
     ffi_guard!({
-        let value = status(result)?.map(|s| s.status.deployment_requests_count);
+        let value = status(result)?.and_then(|s| s.status.deployment_requests_count);
         optional(out, value)
     })
 }
@@ -451,11 +507,12 @@ pub extern "C" fn qovery_result_has_steps(result: *const qovery_result) -> bool 
     ffi_guard!({ Ok(status(result)?.is_some_and(|s| s.status.steps.is_some())) })
 }
 
-/// `steps.total_duration_sec`; false if absent or null (the deployment has not completed).
+/// `steps.total_duration_sec` in seconds (any `int64_t`, as sent); false if absent or null
+/// (the deployment has not completed), not an integer or beyond `int64_t`.
 #[no_mangle]
 pub extern "C" fn qovery_result_steps_total_duration_sec(
     result: *const qovery_result,
-    out: *mut u64,
+    out: *mut i64,
 ) -> bool {
     ffi_guard!({
         let steps = status(result)?.and_then(|s| s.status.steps.as_ref());
@@ -463,15 +520,16 @@ pub extern "C" fn qovery_result_steps_total_duration_sec(
     })
 }
 
-/// `steps.total_computing_duration_sec`; false if there are no steps.
+/// `steps.total_computing_duration_sec` in seconds (any `int64_t`, as sent); false if there
+/// are no steps, or it is absent, not an integer or beyond `int64_t`.
 #[no_mangle]
 pub extern "C" fn qovery_result_steps_total_computing_duration_sec(
     result: *const qovery_result,
-    out: *mut u64,
+    out: *mut i64,
 ) -> bool {
     ffi_guard!({
         let steps = status(result)?.and_then(|s| s.status.steps.as_ref());
-        optional(out, steps.map(|st| st.total_computing_duration_sec))
+        optional(out, steps.and_then(|st| st.total_computing_duration_sec))
     })
 }
 
@@ -510,12 +568,13 @@ pub extern "C" fn qovery_result_step_status(
     })
 }
 
-/// `steps.details[index].duration_sec`; false if absent or `index` is out of range.
+/// `steps.details[index].duration_sec` in seconds (any `int64_t`, as sent); false if absent,
+/// not an integer, beyond `int64_t`, or `index` is out of range.
 #[no_mangle]
 pub extern "C" fn qovery_result_step_duration_sec(
     result: *const qovery_result,
     index: usize,
-    out: *mut u64,
+    out: *mut i64,
 ) -> bool {
     ffi_guard!({
         let steps = status(result)?.and_then(|s| s.status.steps.as_ref());
@@ -525,7 +584,8 @@ pub extern "C" fn qovery_result_step_duration_sec(
 }
 
 /// The status body exactly as the server sent it (JSON), including fields this version does
-/// not model; NULL if there is no status.
+/// not model; for `qovery_result_accepted_unreadable()`, what was received (any text, maybe
+/// empty or cut short); NULL if there is no status.
 #[no_mangle]
 pub extern "C" fn qovery_result_raw_json(result: *const qovery_result) -> *const c_char {
     ffi_guard!({ status_str(result, |s| Some(s.raw_json())) })

@@ -96,6 +96,15 @@ fn open_enum<'py>(py: Python<'py>, class: &Py<PyType>, value: &str) -> PyResult<
     class.bind(py).call1((value,))
 }
 
+/// An optional enum field: `None` when the API's value was absent or unreadable.
+fn open_enum_opt<'py>(
+    py: Python<'py>,
+    class: &Py<PyType>,
+    value: Option<&str>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    value.map(|v| open_enum(py, class, v)).transpose()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Errors
 
@@ -325,35 +334,33 @@ struct PyStatusDetails {
 
 #[pymethods]
 impl PyStatusDetails {
+    /// `None` if absent or not a string.
     #[getter]
-    fn action<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        open_enum(py, &types(py)?.service_action, self.inner.action.as_str())
+    fn action<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let v = self.inner.action.as_ref().map(|v| v.as_str());
+        open_enum_opt(py, &types(py)?.service_action, v)
     }
 
+    /// `None` if absent or not a string.
     #[getter]
-    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        open_enum(
-            py,
-            &types(py)?.service_action_status,
-            self.inner.status.as_str(),
-        )
+    fn status<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let v = self.inner.status.as_ref().map(|v| v.as_str());
+        open_enum_opt(py, &types(py)?.service_action_status, v)
     }
 
+    /// `NONE` when the API leaves it out; `None` if null or not a string.
     #[getter]
-    fn sub_action<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        open_enum(
-            py,
-            &types(py)?.service_sub_action,
-            self.inner.sub_action.as_str(),
-        )
+    fn sub_action<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let v = self.inner.sub_action.as_ref().map(|v| v.as_str());
+        open_enum_opt(py, &types(py)?.service_sub_action, v)
     }
 
     fn __hash__(&self) -> u64 {
         let d = &self.inner;
         hash_of(&[
-            &|h| d.action.as_str().hash(h),
-            &|h| d.status.as_str().hash(h),
-            &|h| d.sub_action.as_str().hash(h),
+            &|h| d.action.as_ref().map(|v| v.as_str()).hash(h),
+            &|h| d.status.as_ref().map(|v| v.as_str()).hash(h),
+            &|h| d.sub_action.as_ref().map(|v| v.as_str()).hash(h),
         ])
     }
 
@@ -361,9 +368,9 @@ impl PyStatusDetails {
         let d = &self.inner;
         format!(
             "StatusDetails(action={}, status={}, sub_action={})",
-            py_str(d.action.as_str()),
-            py_str(d.status.as_str()),
-            py_str(d.sub_action.as_str())
+            opt_repr(d.action.as_ref().map(|v| v.as_str())),
+            opt_repr(d.status.as_ref().map(|v| v.as_str())),
+            opt_repr(d.sub_action.as_ref().map(|v| v.as_str()))
         )
     }
 }
@@ -394,7 +401,7 @@ impl PyStepMetric {
     }
 
     #[getter]
-    fn duration_sec(&self) -> Option<u64> {
+    fn duration_sec(&self) -> Option<i64> {
         self.inner.duration_sec
     }
 
@@ -461,14 +468,15 @@ struct PySteps {
 
 #[pymethods]
 impl PySteps {
-    /// `None` while the deployment has not completed.
+    /// `None` while the deployment has not completed (or if not an integer within 64 bits).
     #[getter]
-    fn total_duration_sec(&self) -> Option<u64> {
+    fn total_duration_sec(&self) -> Option<i64> {
         self.inner.total_duration_sec
     }
 
+    /// `None` if absent or not an integer within 64 bits.
     #[getter]
-    fn total_computing_duration_sec(&self) -> u64 {
+    fn total_computing_duration_sec(&self) -> Option<i64> {
         self.inner.total_computing_duration_sec
     }
 
@@ -499,7 +507,8 @@ impl PySteps {
             "Steps(total_duration_sec={}, total_computing_duration_sec={}, details=<{} step{}>)",
             s.total_duration_sec
                 .map_or_else(|| "None".to_owned(), |d| d.to_string()),
-            s.total_computing_duration_sec,
+            s.total_computing_duration_sec
+                .map_or_else(|| "None".to_owned(), |d| d.to_string()),
             s.details.len(),
             if s.details.len() == 1 { "" } else { "s" }
         )
@@ -529,10 +538,20 @@ impl PyStatus {
             .map_err(|e| to_py_err(py, &e))
     }
 
-    /// The service id, a `uuid.UUID`.
+    /// The status `redeploy_database` returns for an accepted redeploy whose body (`text`)
+    /// could not be read; used by pickling.
+    #[staticmethod]
+    fn _accepted_unreadable(text: &str) -> Self {
+        PyStatus::new(DeploymentStatus::unreadable_accepted(text.as_bytes()))
+    }
+
+    /// The service id, a `uuid.UUID`; `None` if absent or not a UUID.
     #[getter]
-    fn id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        make_uuid(py, &self.inner.id.hyphenated().to_string())
+    fn id<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.inner
+            .id
+            .map(|id| make_uuid(py, &id.hyphenated().to_string()))
+            .transpose()
     }
 
     #[getter]
@@ -540,26 +559,32 @@ impl PyStatus {
         open_enum(py, &types(py)?.state, self.inner.state.as_str())
     }
 
+    /// `None` if absent or not a string.
     #[getter]
-    fn service_deployment_status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        open_enum(
+    fn service_deployment_status<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let v = self.inner.service_deployment_status.as_ref();
+        open_enum_opt(
             py,
             &types(py)?.service_deployment_status,
-            self.inner.service_deployment_status.as_str(),
+            v.map(|v| v.as_str()),
         )
     }
 
-    /// A timezone-aware `datetime`, or `None` if the API did not send one.
+    /// A timezone-aware `datetime`, or `None` if the API did not send one, or sent one that
+    /// is not RFC 3339 or is outside `datetime`'s range (years 1 to 9999).
     #[getter]
-    fn last_deployment_date<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        match self.inner.last_deployment_date {
-            Some(d) => Ok(Some(to_datetime(py, d)?)),
-            None => Ok(None),
-        }
+    fn last_deployment_date<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        self.inner
+            .last_deployment_date
+            .and_then(|d| to_datetime(py, d).ok())
     }
 
+    /// `None` if absent or not a boolean.
     #[getter]
-    fn is_part_last_deployment(&self) -> bool {
+    fn is_part_last_deployment(&self) -> Option<bool> {
         self.inner.is_part_last_deployment
     }
 
@@ -592,9 +617,19 @@ impl PyStatus {
         }
     }
 
+    /// Any integer within 64 bits, negative included, as sent; `None` if absent, null, not an
+    /// integer or beyond 64 bits.
     #[getter]
-    fn deployment_requests_count(&self) -> u64 {
+    fn deployment_requests_count(&self) -> Option<i64> {
         self.inner.deployment_requests_count
+    }
+
+    /// `True` for the answer to a redeploy the API accepted (HTTP 2xx) whose body could not be
+    /// read: the redeploy was accepted (do not send it again); `state` is `""`, every other
+    /// field `None`, and `raw_json` what was received.
+    #[getter]
+    fn accepted_unreadable(&self) -> bool {
+        self.inner.accepted_unreadable()
     }
 
     /// `True` when the state is `DEPLOYED`.
@@ -656,24 +691,31 @@ impl PyStatus {
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        let from_json = slf.get_type().getattr("from_json")?;
-        Ok((from_json, (slf.get().inner.raw_json().to_owned(),)))
+        let inner = &slf.get().inner;
+        let name = if inner.accepted_unreadable() {
+            "_accepted_unreadable"
+        } else {
+            "from_json"
+        };
+        let make = slf.get_type().getattr(name)?;
+        Ok((make, (inner.raw_json().to_owned(),)))
     }
 
     fn __repr__(&self) -> String {
         let s = &self.inner;
         let mut out = format!(
-            "DeploymentStatus(id='{}', state={}, service_deployment_status={}",
-            s.id.hyphenated(),
+            "DeploymentStatus(id={}, state={}, service_deployment_status={}",
+            opt_repr(s.id.map(|id| id.hyphenated().to_string()).as_deref()),
             py_str(s.state.as_str()),
-            py_str(s.service_deployment_status.as_str())
+            opt_repr(s.service_deployment_status.as_ref().map(|v| v.as_str()))
         );
+        let d = &s.status_details;
         let _ = write!(
             out,
             ", status_details=StatusDetails(action={}, status={}, sub_action={})",
-            py_str(s.status_details.action.as_str()),
-            py_str(s.status_details.status.as_str()),
-            py_str(s.status_details.sub_action.as_str())
+            opt_repr(d.action.as_ref().map(|v| v.as_str())),
+            opt_repr(d.status.as_ref().map(|v| v.as_str())),
+            opt_repr(d.sub_action.as_ref().map(|v| v.as_str()))
         );
         match s.deployment_request_id {
             Some(id) => {
@@ -685,6 +727,7 @@ impl PyStatus {
             out,
             ", deployment_requests_count={}",
             s.deployment_requests_count
+                .map_or_else(|| "None".to_owned(), |c| c.to_string())
         );
         if let Some(d) = s.last_deployment_date {
             if let Ok(text) = d.format(&time::format_description::well_known::Rfc3339) {

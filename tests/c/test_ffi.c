@@ -311,8 +311,9 @@ static void test_call_arguments(qovery_client *c) {
     CHECK(!qovery_result_has_status(NULL));
     CHECK(!qovery_result_is_success(NULL));
     uint64_t u = 42;
-    CHECK(!qovery_result_deployment_requests_count(NULL, &u));
-    CHECK(u == 42);
+    int64_t n = 42;
+    CHECK(!qovery_result_deployment_requests_count(NULL, &n));
+    CHECK(n == 42);
     CHECK(!qovery_cancel_token_is_cancelled(NULL));
     CHECK(qovery_cancel_token_cancel(NULL) == QOVERY_ERR_NULL_PARAMETER);
 
@@ -321,8 +322,8 @@ static void test_call_arguments(qovery_client *c) {
     CHECK(qovery_result_state(r) == NULL);
     CHECK(qovery_result_id(r) == NULL);
     CHECK(qovery_result_detail(r) == NULL);
-    CHECK(!qovery_result_deployment_requests_count(r, &u));
-    CHECK(u == 42);
+    CHECK(!qovery_result_deployment_requests_count(r, &n));
+    CHECK(n == 42);
     CHECK(!qovery_result_retry_after_ms(r, &u));
     CHECK(qovery_result_step_name(r, 0) == NULL);
     qovery_result_free(r);
@@ -364,7 +365,7 @@ static void test_success(qovery_client *c) {
     CHECK_STR(qovery_result_status_details_sub_action(r), "NONE");
     CHECK(is_uuid(qovery_result_deployment_request_id(r)));
     CHECK(qovery_result_execution_id(r) != NULL);
-    uint64_t count = 0;
+    int64_t count = 0;
     CHECK(qovery_result_deployment_requests_count(r, &count));
     CHECK(count == 1);
     bool part = false;
@@ -376,7 +377,7 @@ static void test_success(qovery_client *c) {
     CHECK(unix_time > 1700000000);
     CHECK(!qovery_result_deployment_requests_count(r, NULL)); /* NULL out */
     CHECK(qovery_result_has_steps(r));
-    uint64_t total = 99;
+    int64_t total = 99;
     CHECK(!qovery_result_steps_total_duration_sec(r, &total)); /* null until completed */
     CHECK(total == 99);
     CHECK_CONTAINS(qovery_result_raw_json(r), "\"state\":\"QUEUED\"");
@@ -445,7 +446,7 @@ static void test_wait(qovery_client *c) {
     CHECK_STR(qovery_result_state(r), "DEPLOYED");
     CHECK_STR(qovery_result_status_details_status(r), "SUCCESS");
     CHECK_STR(qovery_result_deployment_request_id(r), qovery_result_deployment_request_id(accepted));
-    uint64_t total = 0, computing = 0, dur = 0;
+    int64_t total = 0, computing = 0, dur = 0;
     CHECK(qovery_result_steps_total_duration_sec(r, &total));
     CHECK(qovery_result_steps_total_computing_duration_sec(r, &computing));
     size_t steps = qovery_result_step_count(r);
@@ -785,6 +786,36 @@ static void test_retries(qovery_client *c) {
     CHECK(mock_count(id, "status") == 3);
 }
 
+/* Issue 10: the tolerant reader through the C ABI, without I/O. */
+static void test_status_from_json(void) {
+    qovery_result *r = qovery_status_from_json(
+        "{\"state\":\"DEPLOYING\",\"id\":\"not-a-uuid\",\"deployment_requests_count\":-74768455,"
+        "\"steps\":{\"total_duration_sec\":99999999999999999999,\"total_computing_duration_sec\":-3,"
+        "\"details\":[{\"duration_sec\":\"x\"}]},\"brand_new\":[1]}");
+    CHECK_CODE(r, QOVERY_OK);
+    CHECK_STR(qovery_result_state(r), "DEPLOYING");
+    CHECK(!qovery_result_accepted_unreadable(r));
+    CHECK(qovery_result_id(r) == NULL);
+    int64_t n = 0;
+    CHECK(qovery_result_deployment_requests_count(r, &n) && n == -74768455);
+    CHECK(!qovery_result_steps_total_duration_sec(r, &n)); /* beyond int64_t: unknown */
+    CHECK(qovery_result_steps_total_computing_duration_sec(r, &n) && n == -3);
+    CHECK(qovery_result_step_count(r) == 1);
+    CHECK(!qovery_result_step_duration_sec(r, 0, &n));
+    CHECK(qovery_result_status_details_action(r) == NULL);
+    qovery_result_free(r);
+    r = qovery_status_from_json("[]");
+    CHECK_CODE(r, QOVERY_ERR_DECODE);
+    CHECK(!qovery_result_has_status(r));
+    qovery_result_free(r);
+    r = qovery_status_from_json("{\"state\": 1}");
+    CHECK_CODE(r, QOVERY_ERR_DECODE);
+    qovery_result_free(r);
+    r = qovery_status_from_json(NULL);
+    CHECK_CODE(r, QOVERY_ERR_NULL_PARAMETER);
+    qovery_result_free(r);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     CHECK(mock_request("GET", "/_mock/health", NULL, NULL, 0) == 200);
@@ -792,6 +823,7 @@ int main(void) {
     qovery_client *strict = mock_client(MOCK_TOKEN, 0, 500);
 
     test_version_and_codes();
+    test_status_from_json();
     test_client_options();
     test_env();
     test_call_arguments(c);

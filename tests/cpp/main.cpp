@@ -73,7 +73,7 @@ int main(int argc, char **argv) {
     check(str(qovery_result_id(done.get())) == id, "status id");
     check(states.size() >= 2 && states.front() == "QUEUED" && states.back() == "DEPLOYED",
           "progress saw QUEUED first and DEPLOYED last");
-    uint64_t total = 0;
+    int64_t total = 0;
     check(qovery_result_steps_total_duration_sec(done.get(), &total), "steps.total_duration_sec");
 
     Result missing(qovery_database_status(client.get(), "00000000-0000-4000-8000-000000000000"));

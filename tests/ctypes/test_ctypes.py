@@ -12,7 +12,7 @@ import unittest
 import urllib.request
 import uuid
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char_p, c_int, c_size_t,
-                    c_uint16, c_uint32, c_uint64, c_void_p)
+                    c_int64, c_uint16, c_uint32, c_uint64, c_void_p)
 
 LIB = ctypes.CDLL(os.environ["QOVERY_LIB"])
 MOCK = os.environ["QOVERY_MOCK_URL"]
@@ -65,7 +65,7 @@ result_id = declare("qovery_result_id", c_char_p, c_void_p)
 result_request_id = declare("qovery_result_deployment_request_id", c_char_p, c_void_p)
 result_raw_json = declare("qovery_result_raw_json", c_char_p, c_void_p)
 result_http_status = declare("qovery_result_http_status", c_uint16, c_void_p)
-result_count = declare("qovery_result_deployment_requests_count", c_bool, c_void_p, POINTER(c_uint64))
+result_count = declare("qovery_result_deployment_requests_count", c_bool, c_void_p, POINTER(c_int64))
 result_step_count = declare("qovery_result_step_count", c_size_t, c_void_p)
 result_step_name = declare("qovery_result_step_name", c_char_p, c_void_p, c_size_t)
 
@@ -144,7 +144,7 @@ class CtypesTest(unittest.TestCase):
             self.assertEqual(result_id(accepted.ptr).decode(), db)
             body = json.loads(result_raw_json(accepted.ptr))
             self.assertEqual(body["id"], db)
-            count = c_uint64()
+            count = c_int64()
             self.assertTrue(result_count(accepted.ptr, ctypes.byref(count)))
             self.assertEqual(count.value, 1)
             self.assertIs(mock("GET", f"/_mock/databases/{db}")[1]["last_apply_immediately"], True)

@@ -46,7 +46,7 @@ func (c Code) String() string { return C.GoString(C.qovery_code_name(C.uint32_t(
 // Status is a copy of the deployment status fields a caller usually needs.
 type Status struct {
 	ID, State, DeploymentRequestID, RawJSON string
-	DeploymentRequestsCount                 uint64
+	DeploymentRequestsCount                 int64
 }
 
 // Error is a failed call: its code, one-line message, HTTP status (0 if none) and, for
@@ -77,9 +77,9 @@ func statusOf(r *C.qovery_result) *Status {
 		DeploymentRequestID: goString(C.qovery_result_deployment_request_id(r)),
 		RawJSON:             goString(C.qovery_result_raw_json(r)),
 	}
-	var count C.uint64_t
+	var count C.int64_t
 	if C.qovery_result_deployment_requests_count(r, &count) {
-		s.DeploymentRequestsCount = uint64(count)
+		s.DeploymentRequestsCount = int64(count)
 	}
 	return s
 }

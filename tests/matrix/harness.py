@@ -338,7 +338,7 @@ def setup(doc: dict[str, Any], case: dict[str, Any], mock: Mock) -> Setup:
 @dataclass
 class Outcome:
     """One call's result, in language-neutral terms."""
-    kind: str                      # "ok", a core kind name, or "exception:<Type>" (Python)
+    kind: str                      # "ok", "accepted", a core kind name, or "exception:<Type>"
     elapsed_ms: float
     http_status: Optional[int] = None
     message: str = ""
@@ -351,7 +351,7 @@ class Outcome:
     def texts(self) -> list[str]:
         """Every text this call produced that a user might see, print or log (a successful
         status's repr is the server's data, not an error text, and is left out)."""
-        debug = self.debug if self.kind != "ok" else ""
+        debug = self.debug if self.kind not in ("ok", "accepted") else ""
         return [t for t in (self.message, debug, self.detail or "", *self.logs) if t]
 
 
@@ -374,7 +374,8 @@ def check(doc: dict[str, Any], case: dict[str, Any], outcomes: list[Outcome],
     bad: list[str] = []
     for i, o in enumerate(outcomes):
         at = f"call {i + 1}: " if len(outcomes) > 1 else ""
-        got = f"{o.kind} ({o.message})" if o.kind != "ok" else f"ok (state {o.state})"
+        got = (f"{o.kind} (state {o.state!r})" if o.kind in ("ok", "accepted")
+               else f"{o.kind} ({o.message})")
         kinds = e["kind"] if isinstance(e["kind"], list) else [e["kind"]]
         if o.kind not in kinds:
             bad.append(f"{at}kind: expected {' or '.join(kinds)}, got {got}")

@@ -9,7 +9,7 @@
  *   in:  case <call> <base_url> <token> <database_id> <user_agent> <connect_ms> <request_ms>
  *             <deadline_ms> <max_retries> <wait_timeout_ms> <poll_ms> <settle_ms> <repeat>
  *             <pause_ms>
- *   out: result <code_name> <http_status> <elapsed_ms> <message> <detail> <state>
+ *   out: result <code_name|accepted> <http_status> <elapsed_ms> <message> <detail> <state>
  *               <retry_after_ms|-> <progress_calls>          (one per call made)
  *        done
  *
@@ -92,8 +92,10 @@ static int on_progress(const qovery_result *status, void *user_data) {
 
 static void report(const qovery_result *r, double elapsed, int progress_calls) {
     uint64_t retry_after = 0;
-    printf("result\t%s\t%u\t%.3f", qovery_code_name(qovery_result_code(r)),
-           (unsigned)qovery_result_http_status(r), elapsed);
+    /* A redeploy answered 2xx with a body that could not be read: QOVERY_OK, accepted. */
+    const char *kind = qovery_result_accepted_unreadable(r) ? "accepted"
+                                                             : qovery_code_name(qovery_result_code(r));
+    printf("result\t%s\t%u\t%.3f", kind, (unsigned)qovery_result_http_status(r), elapsed);
     put_hex(qovery_result_message(r));
     put_hex(qovery_result_detail(r));
     put_hex(qovery_result_state(r));

@@ -56,7 +56,9 @@ def _text(raw: bytes) -> str:
 def _outcome(started: float, result: Any = None, error: Optional[BaseException] = None) -> Any:
     elapsed = (time.monotonic() - started) * 1000
     if error is None:
-        return harness.Outcome(kind="ok", elapsed_ms=elapsed, state=str(result.state),
+        # A redeploy answered 2xx with a body that could not be read: accepted.
+        kind = "accepted" if result.accepted_unreadable else "ok"
+        return harness.Outcome(kind=kind, elapsed_ms=elapsed, state=str(result.state),
                                debug=repr(result))
     if isinstance(error, qr.QoveryError):
         texts = [repr(a) for a in error.args]

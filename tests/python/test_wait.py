@@ -72,8 +72,8 @@ def test_unknown_values_in_every_enum(client: qr.Client, mock: Mock) -> None:
     assert (s.state, s.service_deployment_status) == ("HIBERNATING", "SIDEWAYS")
     d = s.status_details
     assert (d.action, d.status, d.sub_action) == ("MIGRATE", "PAUSED", "PULUMI_UP")
-    assert not any(v.is_known for v in (s.state, s.service_deployment_status, d.action,
-                                       d.status, d.sub_action))
+    assert not any(v is None or v.is_known for v in (s.state, s.service_deployment_status,
+                                                     d.action, d.status, d.sub_action))
     assert s.steps is not None
     (step,) = s.steps.details
     assert (step.step_name, step.status, step.duration_sec) == ("QUANTUM_LEAP", "MAYBE", 2)
