@@ -36,17 +36,24 @@ class TlsMock:
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
             )
         assert self.proc.stdout is not None
-        lines: list[str] = []
+        # Raw reads on the pipe (no buffered readline): both lines usually come in one write.
+        fd = self.proc.stdout.fileno()
+        raw = b""
         sel = selectors.DefaultSelector()
-        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        sel.register(fd, selectors.EVENT_READ)
         deadline = time.monotonic() + 30
-        while len(lines) < 2 and time.monotonic() < deadline:
+        while raw.count(b"\n") < 2 and time.monotonic() < deadline:
             if sel.select(timeout=max(0.0, deadline - time.monotonic())):
-                lines.append(self.proc.stdout.readline().decode().strip())
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    break
+                raw += chunk
         sel.close()
+        lines = raw.decode().splitlines()
         if len(lines) < 2 or not lines[0].startswith("https://127.0.0.1:"):
+            log = self.log.read_text()
             self.close()
-            raise RuntimeError(f"qovery-mock --tls said {lines!r}; log: {self.log.read_text()}")
+            raise RuntimeError(f"qovery-mock --tls said {lines!r}; log: {log}")
         self.url = lines[0]
         self.ca_file = lines[1]
         self.port = int(self.url.rsplit(":", 1)[1])
