@@ -506,7 +506,7 @@ qovery_code qovery_client_options_set_user_agent(struct qovery_client_options *o
  * system store (for a TLS-inspecting proxy or a private CA). Without it, `QOVERY_CA_BUNDLE`
  * is read when `qovery_client_new()` runs (and `SSL_CERT_FILE`, if set, replaces the system
  * store, as in curl and OpenSSL). The file is read by `qovery_client_new()`, which fails with
- * `QOVERY_INVALID_INPUT` if it is missing, unreadable or holds no certificate. The path is
+ * `QOVERY_ERR_INVALID_ARGUMENT` if it is missing, unreadable or holds no certificate. The path is
  * copied; it must be UTF-8.
  */
 qovery_code qovery_client_options_set_ca_file(struct qovery_client_options *options,

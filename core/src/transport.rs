@@ -263,6 +263,9 @@ fn build_client(
         .tls_backend_preconfigured(tls.clone());
     builder = match (&settings.proxy, origin.https()) {
         (_, false) | (ProxySetting::Off, _) => builder.no_proxy(),
+        // curl's `NO_PROXY=*`: no proxy for any host. hyper-util 0.1.21 applies `*` to domain
+        // names only, so an IP-literal API URL would still go through the proxy.
+        _ if no_proxy_for_all() => builder.no_proxy(),
         (ProxySetting::FromEnv, true) => builder,
         (ProxySetting::Url(url), true) => {
             let shown = settings.proxy.shown();
@@ -278,6 +281,13 @@ fn build_client(
             describe(&e, &[])
         ))
     })
+}
+
+/// `NO_PROXY` (or `no_proxy`) is `*`.
+fn no_proxy_for_all() -> bool {
+    ["NO_PROXY", "no_proxy"]
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|v| v.split(',').any(|h| h.trim() == "*")))
 }
 
 tokio::task_local! {
@@ -507,6 +517,9 @@ fn failure_for(e: &reqwest::Error) -> Failure {
         };
         let message = match kind {
             ErrorKind::Tls => format!("TLS handshake failed: {text}"),
+            ErrorKind::Timeout if connect_deadline => {
+                "timed out connecting (the attempt's deadline passed)".to_owned()
+            }
             ErrorKind::Timeout => format!("timed out connecting: {text}"),
             _ if e.is_dns() => format!("cannot resolve the API host: {text}"),
             _ if text.contains("tunnel") || text.contains("proxy") => {

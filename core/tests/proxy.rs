@@ -306,12 +306,9 @@ fn env_no_proxy_goes_direct() {
     ]);
 }
 
-/// KNOWN BUG (reported, not fixed here): `NO_PROXY=*` means "no proxy for any host" in curl
-/// (whose reading the library documents), but hyper-util's matcher applies `*` to domain
-/// names only, so an IP-literal API URL (`https://127.0.0.1:PORT`, or a private IP) still
-/// goes through `HTTPS_PROXY`. Run with `--ignored` to see it fail.
+/// `NO_PROXY=*` means "no proxy for any host" as in curl, IP-literal API URLs included
+/// (hyper-util's matcher applies `*` to domain names only; core/src/transport.rs handles it).
 #[test]
-#[ignore = "known bug: NO_PROXY=* does not bypass the proxy for an IP-literal base URL"]
 fn env_no_proxy_star_goes_direct() {
     no_proxy_goes_direct(&["*"]);
 }
