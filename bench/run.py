@@ -661,6 +661,17 @@ def markdown(res: dict[str, Any]) -> str:
     L.append("")
     L.append("![per-call latency by contender](latency.png)")
     L.append("")
+    cc = res["cross_core"]
+    L.append(f"The same with the client on one CPU and the mock on the other ({cfg['cross_rounds']} rounds x "
+             f"{cfg['cross_n']} calls): each message now wakes a thread on the other vCPU, an inter-processor "
+             f"interrupt through the hypervisor, and that wake-up cost, the same for everyone, dwarfs the clients' "
+             f"own work (left unpinned, the scheduler picks one layout or the other and latencies flip between them):")
+    L.append("")
+    L.append("| contender | median µs | p99 µs | x libcurl (median) |")
+    L.append("| --- | ---: | ---: | ---: |")
+    for k, o in cc.items():
+        L.append(f"| {o['label']} | {o['median_us']:.1f} | {o['p99_us']:.1f} | {o['ratio_median']:.2f}x |")
+    L.append("")
     st = res["sequential_tls"]
     L.append(f"### Per call over TLS, beside plain: the same, against `qovery-mock --tls`")
     L.append("")
@@ -713,17 +724,6 @@ def markdown(res: dict[str, Any]) -> str:
     for o in cr.values():
         L.append(f"| {o['label']} | {o['first_median_us']:.0f} | {o['first_max_us']:.0f} | "
                  f"{o['later_median_us']:.1f} | {o['later_p90_us']:.1f} |")
-    L.append("")
-    cc = res["cross_core"]
-    L.append(f"The same with the client on one CPU and the mock on the other ({cfg['cross_rounds']} rounds x "
-             f"{cfg['cross_n']} calls): each message now wakes a thread on the other vCPU, an inter-processor "
-             f"interrupt through the hypervisor, and that wake-up cost, the same for everyone, dwarfs the clients' "
-             f"own work (left unpinned, the scheduler picks one layout or the other and latencies flip between them):")
-    L.append("")
-    L.append("| contender | median µs | p99 µs | x libcurl (median) |")
-    L.append("| --- | ---: | ---: | ---: |")
-    for k, o in cc.items():
-        L.append(f"| {o['label']} | {o['median_us']:.1f} | {o['p99_us']:.1f} | {o['ratio_median']:.2f}x |")
     L.append("")
     L.append("### Targets")
     L.append("")
@@ -882,20 +882,29 @@ def config(smoke: bool) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--mock", required=True)
-    ap.add_argument("--curl", required=True)
-    ap.add_argument("--cabi", required=True)
-    ap.add_argument("--rust", required=True)
-    ap.add_argument("--cli", required=True, help="the qovery-redeploy CLI (release for the full run)")
-    ap.add_argument("--so", required=True, help="libqovery_redeploy.so to measure (release for the full run)")
-    ap.add_argument("--wheel", required=True)
+    ap.add_argument("--mock")
+    ap.add_argument("--curl")
+    ap.add_argument("--cabi")
+    ap.add_argument("--rust")
+    ap.add_argument("--cli", help="the qovery-redeploy CLI (release for the full run)")
+    ap.add_argument("--so", help="libqovery_redeploy.so to measure (release for the full run)")
+    ap.add_argument("--wheel")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--out", default=str(ROOT / "target" / "bench"))
     ap.add_argument("--readme", help="README whose results section is rewritten (full mode)")
     ap.add_argument("--plot", help="PNG path (default OUT/latency.png)")
     ap.add_argument("--command", default="scripts/bench.sh", help="shown in the README")
+    ap.add_argument("--render", metavar="RESULTS_JSON",
+                    help="measure nothing: rewrite --readme's results section from a results.json")
     ap.add_argument("--timeout", type=float, default=600, help="seconds any one process may take")
     args = ap.parse_args()
+    if not args.render and None in (args.mock, args.curl, args.cabi, args.rust, args.cli, args.so, args.wheel):
+        ap.error("--mock, --curl, --cabi, --rust, --cli, --so and --wheel are required (unless --render)")
+    if args.render:
+        res = json.loads(Path(args.render).read_text())
+        res["targets"] = targets(res)
+        write_readme(Path(args.readme), markdown(res))
+        return
     cfg = config(args.smoke)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
