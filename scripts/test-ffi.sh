@@ -229,7 +229,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 c_asan() {
     cc_test tests/c/test_ffi.c "$work/test_ffi_asan" "${san_flags[@]}" && "$work/test_ffi_asan" &&
-        echo "summary: $(tail -n 1 "$work/C_test_ASan+UBSan.log" 2>/dev/null)"
+        echo "summary: $(tail -n 1 "$work/C_test_ASan+UBSan.log" 2>/dev/null); $(grep -o 'cancel latency.*' "$work/C_test_ASan+UBSan.log")"
 }
 
 threads() {
