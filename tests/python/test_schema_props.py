@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
 import qovery_redeploy as qr
+from conftest import figures
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = REPO / "tests" / "data" / "status-schema.json"
@@ -95,16 +96,23 @@ def i64(value: Any) -> Optional[int]:
 
 
 TIMES: dict[str, float] = {}
+RAN: dict[str, int] = {}
 
 
 def _timed(name: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
-    """Prints how long a property test took (its ``EXAMPLES`` bodies)."""
+    """Reports how many bodies a property test ran and how long it took, under "measured
+    figures" at the end of the pytest run (and on stdout, seen with ``-s``)."""
     def wrap(fn: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:
+            RAN[name] = 0
             t0 = time.monotonic()
             fn()
             TIMES[name] = time.monotonic() - t0
-            print(f"\nschema_props {name}: {EXAMPLES} examples in {TIMES[name]:.2f} s")
+            print(f"\nschema_props {name}: {RAN[name]} examples in {TIMES[name]:.2f} s")
+            figures(f"schema_props {name} (SCHEMA_PROPS_EXAMPLES={EXAMPLES})",
+                    bodies=RAN[name], seconds=TIMES[name],
+                    bodies_per_s=RAN[name] / max(TIMES[name], 1e-9),
+                    c_abi_checked=int(C is not None))
         run.__name__ = fn.__name__
         run.__doc__ = fn.__doc__
         return run
@@ -116,6 +124,7 @@ def _timed(name: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
 @given(BODIES)
 def test_generated_bodies_parse_through_python_and_the_c_abi(body: dict[str, Any]) -> None:
     """Each body through the Python package, then (if the library is there) the C ABI."""
+    RAN["python+c"] = RAN.get("python+c", 0) + 1
     text = json.dumps(body)
     s = qr.DeploymentStatus.from_json(text)
     assert str(s.state) == body["state"]
