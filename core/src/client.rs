@@ -1,8 +1,9 @@
 //! The client: configuration, the two API calls, and turning answers into statuses or errors.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use uuid::Uuid;
@@ -249,6 +250,7 @@ impl ClientBuilder {
                     max_retries: self.max_retries,
                     ..RetryPolicy::default()
                 },
+                accepted: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -269,6 +271,15 @@ struct Inner {
     request_timeout: Duration,
     deadline: Duration,
     policy: RetryPolicy,
+    /// The last redeploy accepted per database and when, until a wait sees its outcome.
+    accepted: Mutex<HashMap<Uuid, Accepted>>,
+}
+
+/// A remembered accepted redeploy (see [`Client::accepted_redeploy`]).
+#[derive(Clone)]
+pub(crate) struct Accepted {
+    pub(crate) status: DeploymentStatus,
+    pub(crate) at: Instant,
 }
 
 impl fmt::Debug for Client {
@@ -350,8 +361,49 @@ impl Client {
         self.inner.scheme
     }
 
+    /// The status of the last redeploy this client (or a clone of it) had accepted for the
+    /// database, kept in memory until a wait sees that deployment end (success or failure).
+    /// [`wait_for_database`](Self::wait_for_database) without `accepted` uses it, so a wait
+    /// after a redeploy, or one resumed after a cancelled or timed-out wait, is not ended by
+    /// the previous deployment's final state. `None` for an invalid id.
+    pub fn accepted_redeploy(&self, database_id: &str) -> Option<DeploymentStatus> {
+        let id = parse_database_id(database_id).ok()?;
+        self.remembered(&id).map(|a| a.status)
+    }
+
+    /// Forgets the remembered accepted redeploy of the database (see
+    /// [`accepted_redeploy`](Self::accepted_redeploy)): the next wait without `accepted`
+    /// ends at the first success or failure state seen.
+    pub fn forget_accepted_redeploy(&self, database_id: &str) {
+        if let Ok(id) = parse_database_id(database_id) {
+            self.memory().remove(&id);
+        }
+    }
+
+    fn memory(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Accepted>> {
+        self.inner
+            .accepted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn remembered(&self, id: &Uuid) -> Option<Accepted> {
+        self.memory().get(id).cloned()
+    }
+
+    /// A wait saw the outcome of `status`'s deployment: forgets it, unless a newer redeploy
+    /// was remembered meanwhile.
+    pub(crate) fn settled(&self, id: &Uuid, status: &DeploymentStatus) {
+        let mut memory = self.memory();
+        if memory.get(id).is_some_and(|a| a.status == *status) {
+            memory.remove(id);
+        }
+    }
+
     /// `POST /database/{id}/redeploy`: asks for a redeploy; the answer (202) is the status
-    /// of the new deployment request.
+    /// of the new deployment request. The client remembers it for a later
+    /// [`wait_for_database`](Self::wait_for_database) (see
+    /// [`accepted_redeploy`](Self::accepted_redeploy)).
     pub fn redeploy_database(
         &self,
         database_id: &str,
@@ -374,7 +426,7 @@ impl Client {
             Some(false) => "?applyImmediately=false",
         };
         let path = format!("/database/{}/redeploy{query}", id.hyphenated());
-        match self.call(Method::Post, &path, deadline, options.cancel) {
+        let result = match self.call(Method::Post, &path, deadline, options.cancel) {
             // A 2xx answer means accepted, whatever its body: reported as such, never as a
             // failure a caller might retry (issue 10). `e` is already redacted.
             Err(e)
@@ -390,7 +442,17 @@ impl Client {
                 ))
             }
             other => other,
+        };
+        if let Ok(status) = &result {
+            self.memory().insert(
+                id,
+                Accepted {
+                    status: status.clone(),
+                    at: Instant::now(),
+                },
+            );
         }
+        result
     }
 
     /// `GET /database/{id}/status`.

@@ -39,6 +39,7 @@ pub use model::{
     DeploymentStatus, ServiceAction, ServiceActionStatus, ServiceDeploymentStatus,
     ServiceSubAction, State, StatusDetails, StepMetric, StepName, StepStatus, Steps, Unrecognized,
 };
+pub use runtime::{runtime_handle, unblock};
 pub use transport::{MAX_BODY, MAX_HEAD};
 pub use wait::{OnProgress, WaitOptions};
 

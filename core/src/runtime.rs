@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use tokio::runtime::{Handle, Runtime};
 
-use crate::cancel::{cancelled, Cancel, CANCEL_POLL};
+use crate::cancel::{cancelled, Cancel, CancelToken, CANCEL_POLL};
 use crate::error::{Error, ErrorKind};
 
 /// Worker threads of the runtime. One is enough for this library's traffic: a call is a few
@@ -114,5 +114,41 @@ where
         } else {
             wait
         });
+    }
+}
+
+/// The library's runtime (built on first use, rebuilt in a forked child), for a binding that
+/// bridges another event loop to this crate, as the Python `AsyncClient` does. Every task
+/// spawned on it shares its one worker thread: it must never block.
+pub fn runtime_handle() -> Result<Handle, Error> {
+    handle()
+}
+
+/// Runs a blocking call of this crate (`call`, given a [`CancelToken`] to pass as its cancel)
+/// on the blocking pool of the library's runtime, and awaits it from any executor: the one
+/// retry loop and wait loop serve async callers too. Dropping the returned future before it
+/// completes sets the token, so the call stops within [`CANCEL_POLL`] and its in-flight
+/// request is aborted. A panic in `call` is resumed in the awaiting task.
+pub async fn unblock<T, F>(call: F) -> Result<T, Error>
+where
+    T: Send + 'static,
+    F: FnOnce(&CancelToken) -> Result<T, Error> + Send + 'static,
+{
+    /// Cancels the call when the awaiting future is dropped (or completes: then a no-op).
+    struct CancelOnDrop(CancelToken);
+    impl Drop for CancelOnDrop {
+        fn drop(&mut self) {
+            self.0.cancel();
+        }
+    }
+    let guard = CancelOnDrop(CancelToken::new());
+    let token = guard.0.clone();
+    let join = handle()?.spawn_blocking(move || call(&token));
+    let outcome = join.await;
+    drop(guard);
+    match outcome {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(Error::new(ErrorKind::Cancelled, "cancelled")),
     }
 }

@@ -18,7 +18,7 @@ use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use crate::cancel::{after, cancelled, sleep_until, Cancel};
-use crate::client::{Client, RedeployOptions};
+use crate::client::{Accepted, Client, RedeployOptions};
 use crate::error::{Error, ErrorKind};
 use crate::model::DeploymentStatus;
 
@@ -40,7 +40,9 @@ pub struct WaitOptions<'a> {
     pub on_progress: Option<OnProgress<'a>>,
     pub cancel: Option<&'a dyn Cancel>,
     /// The redeploy's 202 status, to tell its deployment from the previous one. `None`: the
-    /// first success or failure state seen ends the wait.
+    /// redeploy this client last had accepted for the database, if it remembers one (see
+    /// [`Client::accepted_redeploy`]); else the first success or failure state seen ends the
+    /// wait.
     pub accepted: Option<&'a DeploymentStatus>,
 }
 
@@ -122,18 +124,34 @@ impl Client {
     /// status; a failure state (`*_ERROR`, `CANCELED`) is [`ErrorKind::DeploymentFailed`]
     /// carrying it. Transient poll failures are retried within the timeout; 401/403/404 and
     /// other definite answers end the wait.
+    ///
+    /// Without `options.accepted`, the redeploy this client last had accepted for the
+    /// database is waited for (see [`accepted_redeploy`](Self::accepted_redeploy)); once a
+    /// wait sees it end, it is forgotten.
     pub fn wait_for_database(
         &self,
         database_id: &str,
         mut options: WaitOptions<'_>,
     ) -> Result<DeploymentStatus, Error> {
-        crate::client::parse_database_id(database_id)?;
+        let id = crate::client::parse_database_id(database_id)?;
         let deadline = after(Instant::now(), options.timeout);
-        self.wait_until(database_id, &mut options, deadline, None)
+        let remembered = match options.accepted {
+            Some(_) => None,
+            None => self.remembered(&id),
+        };
+        self.wait_until(
+            database_id,
+            &mut options,
+            deadline,
+            None,
+            remembered.as_ref(),
+        )
     }
 
     /// Redeploys, then waits for that deployment (correlated with the 202's request id).
     /// `wait.timeout` bounds both; the accepted status is reported to `on_progress` first.
+    /// If the wait is cancelled or times out, the accepted status stays remembered
+    /// ([`accepted_redeploy`](Self::accepted_redeploy)): `wait_for_database` resumes it.
     pub fn redeploy_and_wait(
         &self,
         database_id: &str,
@@ -163,20 +181,37 @@ impl Client {
                 );
             }
         }
-        self.wait_until(database_id, &mut wait, deadline, Some(&accepted))
+        self.wait_until(database_id, &mut wait, deadline, Some(&accepted), None)
     }
 
-    /// `last_reported`: the accepted status, already given to `on_progress`.
+    /// `last_reported`: the accepted status, already given to `on_progress`. `remembered`:
+    /// the client's memory of the accepted redeploy, used when no status is given.
     fn wait_until(
         &self,
         database_id: &str,
         options: &mut WaitOptions<'_>,
         deadline: Instant,
         last_reported: Option<&DeploymentStatus>,
+        remembered: Option<&Accepted>,
     ) -> Result<DeploymentStatus, Error> {
         let poll_interval = options.poll_interval.max(Duration::from_millis(10));
-        let accepted = last_reported.or(options.accepted);
-        let mut tracker = Tracker::new(accepted, options.settle_delay, Instant::now());
+        let now = Instant::now();
+        let (accepted, accepted_at) = match last_reported.or(options.accepted) {
+            Some(given) => (Some(given), now),
+            // The settle delay runs from when the redeploy was accepted, not from the wait.
+            None => match remembered {
+                Some(r) => (Some(&r.status), r.at.min(now)),
+                None => (None, now),
+            },
+        };
+        let id = crate::client::parse_database_id(database_id)?;
+        // The deployment waited for ended: the client need not remember it any more.
+        let settle = || {
+            if let Some(a) = accepted {
+                self.settled(&id, a);
+            }
+        };
+        let mut tracker = Tracker::new(accepted, options.settle_delay, accepted_at);
         let mut last: Option<DeploymentStatus> = last_reported.cloned();
         let mut reported_key = last_reported.map(progress_key);
         let mut last_error: Option<Error>;
@@ -212,6 +247,7 @@ impl Client {
                         }
                     }
                     if tracker.is_final(&status, Instant::now()) {
+                        settle();
                         if status.is_success() {
                             return Ok(status);
                         }

@@ -81,9 +81,11 @@ pub struct qovery_wait_options {
     pub cancel: *const qovery_cancel_token,
     /// Optional, `qovery_wait_for_database()` only: the result of the redeploy being waited
     /// for, so that the previous deployment's final state is not mistaken for this one's.
-    /// Borrowed for the call; it must hold a status. NULL (default): the first success or
-    /// failure state seen ends the wait. `qovery_redeploy_and_wait()` ignores it and uses its
-    /// own redeploy's result.
+    /// Borrowed for the call; it must hold a status. NULL (default): the redeploy this client
+    /// last had accepted for the database (`qovery_redeploy_database()` or an interrupted
+    /// `qovery_redeploy_and_wait()`), remembered until a wait sees it end; if none, the first
+    /// success or failure state seen ends the wait. `qovery_redeploy_and_wait()` ignores it
+    /// and uses its own redeploy's result.
     pub accepted: *const qovery_result,
 }
 
