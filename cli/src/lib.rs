@@ -7,7 +7,8 @@
 //! ```
 //!
 //! [`run`] never installs signal handlers (an embedding runtime has its own); pass a
-//! [`Cancel`] to make Ctrl-C stop a wait. The binary uses [`ctrl_c_cancel`] for that.
+//! [`Cancel`] to make Ctrl-C stop a wait. The binary uses [`ctrl_c_cancel`] for that (SIGINT,
+//! SIGTERM and SIGHUP).
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
@@ -16,6 +17,7 @@ use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use qovery_redeploy::{
     parse_database_id, AuthScheme, Cancel, Client, DeploymentStatus, Error, ErrorKind,
     RedeployOptions, WaitOptions, DEFAULT_BASE_URL, ENV_TOKEN, ENV_URL,
@@ -44,6 +46,10 @@ pub const EXIT_BUSY: i32 = 7;
 pub const EXIT_OUTCOME_UNKNOWN: i32 = 8;
 /// Exit code: cancelled (Ctrl-C), as shells report a SIGINT death.
 pub const EXIT_CANCELLED: i32 = 130;
+/// Exit code: cancelled by SIGHUP (the terminal went away), as shells report a SIGHUP death.
+pub const EXIT_HANGUP: i32 = 129;
+/// Exit code: cancelled by SIGTERM (a CI job cancelled, `kill`), as shells report its death.
+pub const EXIT_TERMINATED: i32 = 143;
 
 /// The exit code for an error of this kind. Stable: scripts depend on it.
 pub fn exit_code(kind: ErrorKind) -> i32 {
@@ -64,9 +70,13 @@ pub fn exit_code(kind: ErrorKind) -> i32 {
 const AFTER_HELP: &str = "\
 Sends POST /database/DATABASE_ID/redeploy. With --wait, then polls the database's status until
 the deployment it started ends (a final state left by an earlier deployment is not taken for
-it). --timeout bounds everything, the redeploy request included. Durations are in seconds,
-fractions allowed (0.2). Progress goes to stderr (one line, rewritten, on a terminal); results
-go to stdout. With --json, on exit 5, 6 or 130 stdout holds the last status seen, if any.
+it). --timeout bounds everything, the redeploy request included. Durations are seconds (90,
+0.5, 90s) or humantime units (500ms, 5m, 1h30m). --poll-interval is at least 1s unless the API
+host is loopback (a note says so when it is raised). Progress goes to stderr (on a terminal one
+line with a spinner and a ticking elapsed time); results go to stdout. With --json stdout holds
+the final Status JSON on success, and on any error one object:
+  {\"error\": {\"kind\", \"message\", \"http_status\", \"detail\", \"exit_code\"},
+   \"accepted\": true|false|null, \"status\": <last Status JSON seen, verbatim, or null>}
 
 Environment:
   QOVERY_API_TOKEN  The API token (required). There is deliberately no flag for it: command-line
@@ -91,7 +101,11 @@ Exit codes:
   7    busy: another operation is in progress (409, or 400 \"in progress\") or rate limited (429)
   8    outcome unknown: the redeploy request was sent but no answer came back; it may have been
        processed, so check with --status before trying again
-  130  interrupted (Ctrl-C); a redeploy already accepted goes on without us
+  129  hung up (SIGHUP: the terminal closed)
+  130  interrupted (Ctrl-C, SIGINT)
+  143  terminated (SIGTERM, as a CI job cancel or kill sends)
+       On 129, 130 and 143 a redeploy already accepted goes on without us; a second signal
+       kills at once.
 
 Examples:
   export QOVERY_API_TOKEN=...   # better: read it from a secret store
@@ -139,7 +153,8 @@ struct Args {
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     timeout: Option<Duration>,
 
-    /// Time between two status polls with --wait [default: 3]
+    /// Time between two status polls with --wait; at least 1s unless the API host is
+    /// loopback [default: 3]
     #[arg(long, value_name = "SECS", value_parser = parse_secs, requires = "wait")]
     poll_interval: Option<Duration>,
 
@@ -174,7 +189,8 @@ struct Args {
         value_enum,
         default_value_t = Scheme::Auto,
         hide_default_value = true,
-        hide_possible_values = true
+        hide_possible_values = true,
+        ignore_case = true
     )]
     auth_scheme: Scheme,
 
@@ -191,12 +207,19 @@ struct Args {
     no_proxy: bool,
 }
 
-/// A duration in seconds: positive, finite, at most 30 days; fractions allowed (`0.2`).
+/// A duration: seconds (`90`, fractions allowed: `0.2`, with or without an `s`: `1.5s`) or
+/// humantime units (`500ms`, `5m`, `1h30m`); positive, finite, at most 30 days.
 fn parse_secs(text: &str) -> Result<Duration, String> {
-    let secs: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    let trimmed = text.trim();
+    let number = trimmed.strip_suffix('s').unwrap_or(trimmed);
+    let secs: f64 = match number.parse::<f64>() {
+        Ok(secs) => secs,
+        Err(_) => humantime::parse_duration(trimmed)
+            .map_err(|_| {
+                format!("{text:?} is not a duration (seconds such as 90 or 0.5, or 90s, 5m, 1h30m)")
+            })?
+            .as_secs_f64(),
+    };
     if !secs.is_finite() || secs <= 0.0 {
         return Err(format!(
             "{text:?} must be a positive, finite number of seconds"
@@ -265,6 +288,13 @@ impl Io<'_> {
         let _ = self.err.flush();
     }
 
+    /// A note on stderr: something this command changed for you (a poll interval raised).
+    fn note(&mut self, message: &str) {
+        let line = self.clean(&format!("{NAME}: note: {message}"));
+        let _ = writeln!(self.err, "{line}");
+        let _ = self.err.flush();
+    }
+
     /// The Status JSON on stdout, verbatim, newline-terminated.
     fn json(&mut self, status: &DeploymentStatus) {
         let raw = status.raw_json();
@@ -272,6 +302,31 @@ impl Io<'_> {
         if !raw.ends_with('\n') {
             let _ = self.out.write_all(b"\n");
         }
+        let _ = self.out.flush();
+    }
+
+    /// With `--json`, an error as one JSON object on stdout (see AFTER_HELP), so that a
+    /// script can parse every outcome. The status is the server's, verbatim (if it is JSON).
+    fn json_error(&mut self, failure: &Failure, code: i32) {
+        let error = serde_json::json!({
+            "kind": failure.name,
+            "message": self.clean(&failure.line),
+            "http_status": failure.http_status,
+            "detail": failure.detail.as_deref().map(|d| self.clean(d)),
+            "exit_code": code,
+        });
+        let accepted = serde_json::json!(failure.accepted);
+        let status = failure
+            .status
+            .as_ref()
+            .and_then(|s| {
+                serde_json::value::RawValue::from_string(s.raw_json().trim().to_owned()).ok()
+            })
+            .map_or_else(|| "null".to_owned(), |raw| raw.get().to_owned());
+        let _ = writeln!(
+            self.out,
+            "{{\"error\":{error},\"accepted\":{accepted},\"status\":{status}}}"
+        );
         let _ = self.out.flush();
     }
 
@@ -328,10 +383,19 @@ fn request_id(status: &DeploymentStatus) -> String {
     }
 }
 
-/// The state changes seen during a wait, drawn on stderr.
+/// How often the live line is redrawn when nothing changes (its spinner and elapsed time move),
+/// as `gh run watch` does.
+const TICK: Duration = Duration::from_secs(1);
+
+/// The state changes seen during a wait, drawn on stderr: on a terminal one live line (an
+/// indicatif spinner, redrawn every [`TICK`], cut to the terminal's width), otherwise one plain
+/// line per change.
 struct Progress {
     start: Instant,
-    live: bool,
+    /// Where the live line goes (`None`: plain lines); taken when the line is first drawn.
+    target: Option<ProgressDrawTarget>,
+    /// The live line, once drawn.
+    bar: Option<ProgressBar>,
     quiet: bool,
     /// The first status reported is the redeploy's 202: later ones with another request id
     /// belong to an earlier deployment still running (a redeploy queues behind it).
@@ -340,22 +404,30 @@ struct Progress {
     ours: Option<Option<String>>,
     /// The last text drawn (without the time), to skip repeats.
     last: String,
-    /// A live line is on screen without its newline.
-    open: bool,
     /// Cut out of what is drawn (a server could echo it in a state name).
     secret: Option<String>,
 }
 
 impl Progress {
     fn new(start: Instant, live: bool, quiet: bool, correlate: bool) -> Progress {
+        let target = live.then(|| ProgressDrawTarget::stderr_with_hz(10));
+        Progress::with_target(start, target, quiet, correlate)
+    }
+
+    fn with_target(
+        start: Instant,
+        target: Option<ProgressDrawTarget>,
+        quiet: bool,
+        correlate: bool,
+    ) -> Progress {
         Progress {
             start,
-            live,
+            target,
+            bar: None,
             quiet,
             correlate,
             ours: None,
             last: String::new(),
-            open: false,
             secret: None,
         }
     }
@@ -391,32 +463,62 @@ impl Progress {
         text
     }
 
+    /// The live line: `⠂ [  12.0s] DEPLOYING (DEPLOY ONGOING)`, the message cut to fit.
+    fn live_bar(start: Instant, target: ProgressDrawTarget) -> ProgressBar {
+        let since = move |_: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:6.1}s", start.elapsed().as_secs_f64());
+        };
+        let style = ProgressStyle::with_template("{spinner} [{since}] {wide_msg}")
+            .expect("a valid template")
+            .with_key("since", since);
+        let bar = ProgressBar::with_draw_target(None, target).with_style(style);
+        bar.enable_steady_tick(TICK);
+        bar
+    }
+
     fn report(&mut self, err: &mut dyn Write, status: &DeploymentStatus) {
-        let text = self.text(status);
+        let mut text = self.text(status);
         if self.quiet || text == self.last {
             return;
         }
-        let mut line = format!("[{:6.1}s] {text}", self.start.elapsed().as_secs_f64());
+        self.last.clone_from(&text);
         if let Some(secret) = self.secret.as_deref().filter(|s| s.len() >= 4) {
-            line = line.replace(secret, "[REDACTED]");
+            text = text.replace(secret, "[REDACTED]");
         }
-        self.last = text;
-        if self.live {
-            // Back to column 0, clear the line, draw; the newline comes with `finish`.
-            let _ = write!(err, "\r\x1b[2K{line}");
-            self.open = true;
+        if let Some(target) = self.target.take() {
+            self.bar = Some(Progress::live_bar(self.start, target));
+        }
+        if let Some(bar) = &self.bar {
+            bar.set_message(text);
         } else {
-            let _ = writeln!(err, "{line}");
+            let _ = writeln!(err, "[{:6.1}s] {text}", self.start.elapsed().as_secs_f64());
+            let _ = err.flush();
         }
-        let _ = err.flush();
     }
 
-    /// Ends a live line (a newline), so what follows starts on its own line.
-    fn finish(&mut self, err: &mut dyn Write) {
-        if self.open {
-            let _ = writeln!(err);
+    /// A line of its own on stderr while the live line is drawn: the live line is put back
+    /// under it.
+    fn note(&self, err: &mut dyn Write, line: &str) {
+        let mut write = || {
+            let _ = writeln!(err, "{line}");
             let _ = err.flush();
-            self.open = false;
+        };
+        match &self.bar {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
+    }
+
+    /// Ends a live line: its last state stays on screen, the ticking stops, and a newline
+    /// (indicatif leaves the cursor at its end) puts what follows on a line of its own.
+    /// Idempotent.
+    fn finish(&mut self, err: &mut dyn Write) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish();
+            if !bar.is_hidden() {
+                let _ = writeln!(err);
+                let _ = err.flush();
+            }
         }
     }
 }
@@ -424,14 +526,15 @@ impl Progress {
 /// Runs the command: `args` as from [`std::env::args_os`] (program name first). Reads
 /// `QOVERY_API_TOKEN` and `QOVERY_API_URL`, prints results on stdout and progress and errors
 /// on stderr, and returns the exit code (see [`exit_code`]). `cancel`, polled at least every
-/// 50 ms, stops a call or wait in progress with exit code 130.
+/// 50 ms, stops a call or wait in progress with exit code 130 (129 or 143 when it was
+/// [`ctrl_c_cancel`]'s and SIGHUP or SIGTERM set it).
 pub fn run(args: Vec<OsString>, cancel: Option<&dyn Cancel>) -> i32 {
     let stdout = io::stdout();
-    let stderr = io::stderr();
     let env = Env::from_process();
-    let live = stderr.is_terminal() && !env.dumb_term;
+    let live = io::stderr().is_terminal() && !env.dumb_term;
     let mut out = stdout.lock();
-    let mut err = stderr.lock();
+    // Not locked: the live progress line is redrawn from indicatif's ticker thread.
+    let mut err = io::stderr();
     let mut io = Io {
         out: &mut out,
         err: &mut err,
@@ -445,26 +548,41 @@ fn run_with(args: Vec<OsString>, cancel: Option<&dyn Cancel>, env: &Env, io: &mu
     if let Some(token) = env.token.as_ref().and_then(|t| t.to_str()) {
         io.secret = Some(token.to_owned());
     }
+    // For a usage error, where clap could not tell: --json before any `--`.
+    let json = args
+        .iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--json");
     let args = match Args::try_parse_from(args) {
         Ok(args) => args,
-        Err(e) => return usage_error(e, io),
+        Err(e) => return usage_error(e, json, io),
     };
     match execute(&args, cancel, env, io) {
         Ok(()) => EXIT_OK,
-        Err(failure) => {
-            if args.json {
-                if let Some(status) = &failure.status {
-                    io.json(status);
+        Err(mut failure) => {
+            let mut code = exit_code(failure.kind);
+            if failure.kind == ErrorKind::Cancelled {
+                if let Some((signal_code, name)) = signal::received() {
+                    code = signal_code;
+                    // "cancelled" -> "cancelled by SIGTERM"
+                    if let Some(rest) = failure.line.strip_prefix("cancelled") {
+                        failure.line = format!("cancelled by {name}{rest}");
+                    }
                 }
             }
+            if args.json {
+                io.json_error(&failure, code);
+            }
             io.error(&failure.line, failure.kind.name());
-            exit_code(failure.kind)
+            code
         }
     }
 }
 
-/// Help and version go to stdout (exit 0); a usage error is one line on stderr (exit 2).
-fn usage_error(e: clap::Error, io: &mut Io) -> i32 {
+/// Help and version go to stdout (exit 0); a usage error is one line on stderr (exit 2),
+/// clap's tips ("a similar argument exists: '--wait'") kept on it.
+fn usage_error(e: clap::Error, json: bool, io: &mut Io) -> i32 {
     use clap::error::ErrorKind as K;
     let text = e.render().to_string();
     match e.kind() {
@@ -478,25 +596,33 @@ fn usage_error(e: clap::Error, io: &mut Io) -> i32 {
         }
         _ => {
             // clap's message: "error: ...", maybe continued on indented lines, then a blank
-            // line and usage/tips. Keep the message, on one line.
+            // line, "tip: ..." lines, and usage. Keep the message and the tips, on one line.
             let mut message = String::new();
+            let mut tips = Vec::new();
+            let mut in_message = true;
             for line in text.lines() {
                 let line = line.trim();
                 if line.is_empty() {
-                    if message.is_empty() {
-                        continue;
+                    in_message &= message.is_empty();
+                } else if let Some(tip) = line.strip_prefix("tip: ") {
+                    tips.push(tip);
+                } else if in_message {
+                    if !message.is_empty() {
+                        message.push(' ');
                     }
-                    break;
+                    message.push_str(line.strip_prefix("error: ").unwrap_or(line));
                 }
-                if !message.is_empty() {
-                    message.push(' ');
-                }
-                message.push_str(line.strip_prefix("error: ").unwrap_or(line));
             }
             if message.is_empty() {
                 message = "invalid arguments".to_owned();
             }
+            for tip in tips {
+                let _ = write!(message, "; tip: {tip}");
+            }
             message.push_str(" (see --help)");
+            if json {
+                io.json_error(&invalid_kind(message.clone(), "usage"), EXIT_USAGE);
+            }
             io.error(&message, "usage");
             EXIT_USAGE
         }
@@ -507,16 +633,27 @@ fn usage_error(e: clap::Error, io: &mut Io) -> i32 {
 /// the status it carries, if any.
 struct Failure {
     kind: ErrorKind,
+    /// The kind's name as printed (`usage` for clap's errors, otherwise the kind's own).
+    name: &'static str,
     line: String,
     status: Option<Box<DeploymentStatus>>,
+    http_status: Option<u16>,
+    detail: Option<String>,
+    /// Whether this command's redeploy was accepted: `None` when that is unknown (the
+    /// request was sent but no answer came).
+    accepted: Option<bool>,
 }
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Failure {
         Failure {
             kind: error.kind(),
+            name: error.kind().name(),
             line: error.to_string(),
             status: error.status().cloned().map(Box::new),
+            http_status: error.http_status(),
+            detail: error.detail().map(str::to_owned),
+            accepted: (error.kind() != ErrorKind::OutcomeUnknown).then_some(false),
         }
     }
 }
@@ -530,7 +667,8 @@ fn execute(
     let database_id = parse_database_id(&args.database_id)?
         .hyphenated()
         .to_string();
-    let client = build_client(args, env)?;
+    let url = api_url(args, env)?;
+    let client = build_client(args, env, &url)?;
     let timeout = args.timeout.unwrap_or(if args.wait {
         DEFAULT_WAIT_TIMEOUT
     } else {
@@ -543,33 +681,43 @@ fn execute(
     };
     // Adds what this command knows to an error's own text.
     let explain = |error: Error, accepted: bool| -> Failure {
-        let mut line = error.to_string();
+        let mut failure = Failure::from(error);
+        let error_status = failure.status.as_deref();
+        let line = &mut failure.line;
         let going_on = if accepted && !args.status {
             "; the redeploy was accepted and goes on without us"
         } else {
             ""
         };
-        match error.kind() {
+        match failure.kind {
             ErrorKind::DeploymentFailed => {
-                let rid = error.status().map(request_id).unwrap_or_default();
+                let rid = error_status.map(request_id).unwrap_or_default();
                 let _ = write!(line, " (database {database_id}, request {rid})");
             }
             ErrorKind::WaitTimeout | ErrorKind::Timeout => {
                 let _ = write!(line, " (--timeout {}s){going_on}", timeout.as_secs_f64());
             }
             ErrorKind::Cancelled => {
-                if let Some(status) = error.status() {
+                if let Some(status) = error_status {
                     let _ = write!(line, "; last state {}", shown(status.state.as_str()));
                 }
                 line.push_str(going_on);
             }
+            ErrorKind::NotFound if !is_api_404(failure.detail.as_deref()) => {
+                // Not the API's "no such database": most likely the base URL is wrong.
+                let _ = write!(
+                    line,
+                    "; the answer is not a Qovery API error, so the API URL may be wrong: \
+                     asked {} for database {database_id} (the default is {DEFAULT_BASE_URL})",
+                    url_shown(&url),
+                );
+            }
             _ => {}
         }
-        Failure {
-            kind: error.kind(),
-            line,
-            status: error.status().cloned().map(Box::new),
+        if failure.accepted.is_some() {
+            failure.accepted = Some(accepted && !args.status);
         }
+        failure
     };
 
     if !args.wait {
@@ -610,14 +758,30 @@ fn execute(
         return Ok(());
     }
 
+    let mut poll_interval = args.poll_interval;
+    if let Some(poll) = poll_interval.filter(|p| *p < POLL_FLOOR && !is_loopback(&url)) {
+        poll_interval = Some(POLL_FLOOR);
+        if !args.quiet {
+            io.note(&format!(
+                "--poll-interval {}s is below the {}s floor for a non-loopback API host: \
+                 polling every {}s",
+                poll.as_secs_f64(),
+                POLL_FLOOR.as_secs(),
+                POLL_FLOOR.as_secs(),
+            ));
+        }
+    }
+
     let mut progress = Progress::new(start, io.live, args.quiet, !args.status);
     progress.secret = io.secret.clone();
     let result = {
         let err: &mut dyn Write = &mut *io.err;
         let mut on_progress = |status: &DeploymentStatus| {
             if status.accepted_unreadable() {
-                progress.finish(err);
-                let _ = writeln!(err, "{NAME}: warning: {ACCEPTED_UNREADABLE}; waiting");
+                progress.note(
+                    err,
+                    &format!("{NAME}: warning: {ACCEPTED_UNREADABLE}; waiting"),
+                );
             }
             progress.report(err, status);
             ControlFlow::Continue(())
@@ -628,7 +792,7 @@ fn execute(
             cancel,
             ..WaitOptions::default()
         };
-        if let Some(poll) = args.poll_interval {
+        if let Some(poll) = poll_interval {
             wait.poll_interval = poll;
         }
         if let Some(settle) = args.settle {
@@ -655,7 +819,80 @@ fn execute(
     Ok(())
 }
 
-fn build_client(args: &Args, env: &Env) -> Result<Client, Failure> {
+/// The smallest `--poll-interval` against a non-loopback API host: the API is rate limited,
+/// and a state change takes seconds anyway.
+const POLL_FLOOR: Duration = Duration::from_secs(1);
+
+/// Whether a 404's detail is the API's own (`Database ... not found`), not a bare reason
+/// phrase or no JSON error body at all, as a gateway or web server answers for a wrong path.
+fn is_api_404(detail: Option<&str>) -> bool {
+    let Some(detail) = detail else { return false };
+    let d = detail
+        .trim()
+        .trim_end_matches('.')
+        .to_ascii_lowercase()
+        .replace(['-', '_'], " ");
+    !matches!(
+        d.trim_start_matches("http ")
+            .trim_start_matches("404")
+            .trim(),
+        "" | "not found" | "notfound" | "page not found" | "no route found"
+    )
+}
+
+/// A base URL as it may be shown: scheme, host, port and path, without credentials, query or
+/// fragment.
+fn url_shown(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        Err(_) => "an unreadable URL".to_owned(),
+    }
+}
+
+/// Whether the URL's host is loopback (`localhost`, 127.0.0.0/8, `::1`).
+fn is_loopback(url: &str) -> bool {
+    use url::Host;
+    match url::Url::parse(url).ok().as_ref().and_then(url::Url::host) {
+        Some(Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The API base URL: --api-url, else QOVERY_API_URL, else the default. One without a scheme
+/// (`api.qovery.com`) is refused here, with the fix, before the client says it in URL terms.
+fn api_url(args: &Args, env: &Env) -> Result<String, Failure> {
+    let (url, source) = match (&args.api_url, env.url.as_ref().filter(|u| !u.is_empty())) {
+        (Some(url), _) => (url.clone(), "--api-url"),
+        (None, Some(url)) => (
+            url.to_str()
+                .ok_or_else(|| invalid(format!("{ENV_URL} is not valid UTF-8")))?
+                .to_owned(),
+            ENV_URL,
+        ),
+        (None, None) => return Ok(DEFAULT_BASE_URL.to_owned()),
+    };
+    if !url.contains("://") {
+        let host = url.trim();
+        return Err(invalid(format!(
+            "{source} {host:?} has no scheme: add https:// (https://{host}); the default API \
+             URL is {DEFAULT_BASE_URL}"
+        )));
+    }
+    Ok(url)
+}
+
+fn build_client(args: &Args, env: &Env, url: &str) -> Result<Client, Failure> {
     let token = match env.token.as_ref().filter(|t| !t.is_empty()) {
         None => {
             return Err(invalid(format!(
@@ -666,14 +903,6 @@ fn build_client(args: &Args, env: &Env) -> Result<Client, Failure> {
         Some(t) => t
             .to_str()
             .ok_or_else(|| invalid(format!("{ENV_TOKEN} is not valid UTF-8")))?,
-    };
-    let url = match (&args.api_url, env.url.as_ref().filter(|u| !u.is_empty())) {
-        (Some(url), _) => url.clone(),
-        (None, Some(url)) => url
-            .to_str()
-            .ok_or_else(|| invalid(format!("{ENV_URL} is not valid UTF-8")))?
-            .to_owned(),
-        (None, None) => DEFAULT_BASE_URL.to_owned(),
     };
     let mut builder = Client::builder()
         .token(token)
@@ -703,68 +932,107 @@ fn build_client(args: &Args, env: &Env) -> Result<Client, Failure> {
 
 /// A usage error found here (the core's errors cannot be built outside it).
 fn invalid(line: String) -> Failure {
+    invalid_kind(line, ErrorKind::InvalidInput.name())
+}
+
+fn invalid_kind(line: String, name: &'static str) -> Failure {
     Failure {
         kind: ErrorKind::InvalidInput,
+        name,
         line,
         status: None,
+        http_status: None,
+        detail: None,
+        accepted: Some(false),
     }
 }
 
-/// Ctrl-C for the binary: installs a SIGINT handler that sets a flag, and returns it as a
-/// [`Cancel`] for [`run`]. A second Ctrl-C kills the process the usual way. `None` where
-/// nothing was installed (not Unix, or SIGINT ignored, as in background jobs). Call it once,
-/// from a program's `main`, never from a library embedding [`run`].
+/// Signals for the binary: installs handlers for SIGINT (Ctrl-C), SIGTERM (what a CI job
+/// cancel or `kill` sends) and SIGHUP (the terminal closed) that set a flag, and returns it as
+/// a [`Cancel`] for [`run`], which then ends with its closing line and exit 130, 143 or 129
+/// (as shells report those deaths). A second signal kills the process the usual way. A signal
+/// ignored at start (`nohup`, background jobs) stays ignored. `None` where nothing was
+/// installed (not Unix, or all three ignored). Call it once, from a program's `main`, never
+/// from a library embedding [`run`].
 pub fn ctrl_c_cancel() -> Option<&'static dyn Cancel> {
     signal::install()
 }
 
 #[cfg(unix)]
 mod signal {
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Arc, OnceLock};
 
     use qovery_redeploy::Cancel;
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    use signal_hook::flag;
 
-    static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+    /// The signals handled, their exit codes and names.
+    const HANDLED: [(libc::c_int, i32, &str); 3] = [
+        (SIGINT, super::EXIT_CANCELLED, "SIGINT"),
+        (SIGTERM, super::EXIT_TERMINATED, "SIGTERM"),
+        (SIGHUP, super::EXIT_HANGUP, "SIGHUP"),
+    ];
 
-    struct Interrupted;
+    /// The signal received (0: none yet).
+    struct Signalled(Arc<AtomicUsize>);
 
-    impl Cancel for Interrupted {
+    impl Cancel for Signalled {
         fn is_cancelled(&self) -> bool {
-            INTERRUPTED.load(Ordering::Acquire)
+            self.0.load(Ordering::Acquire) != 0
         }
     }
 
-    /// Async-signal-safe: one atomic store.
-    extern "C" fn on_sigint(_: libc::c_int) {
-        INTERRUPTED.store(true, Ordering::Release);
+    static INSTALLED: OnceLock<Option<Signalled>> = OnceLock::new();
+
+    /// Whether `signal` is ignored (SIG_IGN), as `nohup` leaves SIGHUP.
+    fn ignored(signal: libc::c_int) -> bool {
+        // SAFETY: sigaction's query form (no new action) into a zeroed struct.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(signal, std::ptr::null(), &mut old) == 0
+                && old.sa_sigaction == libc::SIG_IGN
+        }
     }
 
     pub(super) fn install() -> Option<&'static dyn Cancel> {
-        // SAFETY: plain sigaction calls with zeroed, then filled, structs; the handler only
-        // stores to an atomic.
-        unsafe {
-            let mut old: libc::sigaction = std::mem::zeroed();
-            if libc::sigaction(libc::SIGINT, std::ptr::null(), &mut old) != 0
-                || old.sa_sigaction == libc::SIG_IGN
-            {
-                return None;
+        let installed = INSTALLED.get_or_init(|| {
+            let received = Arc::new(AtomicUsize::new(0));
+            let any = Arc::new(AtomicBool::new(false));
+            let mut count = 0;
+            for (signal, _, _) in HANDLED {
+                if ignored(signal) {
+                    continue;
+                }
+                // In this order: the second signal finds `any` set and gets the default
+                // action (death by that signal); the first one only sets the flags.
+                let ok = flag::register_conditional_default(signal, Arc::clone(&any)).is_ok()
+                    && flag::register_usize(signal, Arc::clone(&received), signal as usize).is_ok()
+                    && flag::register(signal, Arc::clone(&any)).is_ok();
+                count += usize::from(ok);
             }
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = on_sigint as extern "C" fn(libc::c_int) as libc::sighandler_t;
-            // One-shot: a second Ctrl-C gets the default action and ends the process.
-            action.sa_flags = libc::SA_RESETHAND | libc::SA_RESTART;
-            libc::sigemptyset(&mut action.sa_mask);
-            if libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut()) != 0 {
-                return None;
-            }
-        }
-        Some(&Interrupted)
+            (count > 0).then_some(Signalled(received))
+        });
+        installed.as_ref().map(|s| s as &dyn Cancel)
+    }
+
+    /// The exit code and name of the signal that cancelled, if [`install`]'s handlers saw one.
+    pub(super) fn received() -> Option<(i32, &'static str)> {
+        let got = INSTALLED.get()?.as_ref()?.0.load(Ordering::Acquire);
+        HANDLED
+            .iter()
+            .find(|(signal, _, _)| *signal as usize == got)
+            .map(|(_, code, name)| (*code, *name))
     }
 }
 
 #[cfg(not(unix))]
 mod signal {
     pub(super) fn install() -> Option<&'static dyn qovery_redeploy::Cancel> {
+        None
+    }
+
+    pub(super) fn received() -> Option<(i32, &'static str)> {
         None
     }
 }
@@ -783,6 +1051,7 @@ mod tests {
         .unwrap()
     }
 
+    const DB_ID: &str = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
     const OURS: &str = "22222222-2222-4222-8222-222222222222";
     const OLD: &str = "11111111-1111-4111-8111-111111111111";
 
@@ -823,8 +1092,32 @@ mod tests {
         assert_eq!(parse_secs("0.2"), Ok(Duration::from_millis(200)));
         assert_eq!(parse_secs("3"), Ok(Duration::from_secs(3)));
         assert_eq!(parse_secs(" 1.5 "), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_secs("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_secs("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_secs("0.5s"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_secs("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_secs("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_secs("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_secs("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_secs("1.5m"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_secs("30days"), Ok(Duration::from_secs(30 * 86400)));
         for bad in [
-            "0", "-1", "nan", "NaN", "inf", "-inf", "", "abc", "1e300", "1e-12", "3s",
+            "0",
+            "-1",
+            "nan",
+            "NaN",
+            "inf",
+            "-inf",
+            "",
+            "abc",
+            "1e300",
+            "1e-12",
+            "0s",
+            "s",
+            "-5m",
+            "31d",
+            "5 minutes ago",
+            "1.5.3",
         ] {
             assert!(parse_secs(bad).is_err(), "{bad:?} accepted");
         }
@@ -850,30 +1143,79 @@ mod tests {
         );
     }
 
+    /// A terminal for indicatif that records what is drawn (45 columns).
+    #[derive(Debug, Default, Clone)]
+    struct Recorder(std::sync::Arc<std::sync::Mutex<String>>);
+
+    impl indicatif::TermLike for Recorder {
+        fn width(&self) -> u16 {
+            45
+        }
+        fn move_cursor_up(&self, _: usize) -> io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> io::Result<()> {
+            self.write_str(&format!("{s}\n"))
+        }
+        fn write_str(&self, s: &str) -> io::Result<()> {
+            self.0.lock().unwrap().push_str(s);
+            Ok(())
+        }
+        fn clear_line(&self) -> io::Result<()> {
+            self.write_str("<clear>")
+        }
+        fn flush(&self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
     #[test]
-    fn live_progress_rewrites_one_line_and_ends_it() {
+    fn live_progress_is_one_line_cut_to_the_width_and_ends_it() {
+        let term = Recorder::default();
+        let target = ProgressDrawTarget::term_like_with_hz(Box::new(term.clone()), 100);
         let mut err = Vec::new();
-        let mut p = Progress::new(Instant::now(), true, false, true);
+        let mut p = Progress::with_target(Instant::now(), Some(target), false, true);
+        p.secret = Some("s3cr3t-token".into());
         p.report(&mut err, &status("QUEUED", OURS, 2));
+        std::thread::sleep(Duration::from_millis(20));
         p.report(&mut err, &status("DEPLOYING", OLD, 2));
-        p.report(&mut err, &status("DEPLOYING", OLD, 2)); // no change: not drawn again
-        p.report(&mut err, &status("DEPLOYED", OURS, 1));
+        std::thread::sleep(Duration::from_millis(20));
+        p.report(&mut err, &status("s3cr3t-token", OURS, 1));
+        p.note(&mut err, "a warning line");
         p.finish(&mut err);
         p.finish(&mut err); // idempotent
-        let text = String::from_utf8(err).unwrap();
-        assert_eq!(text.matches("\r\x1b[2K").count(), 3, "{text:?}");
-        assert_eq!(text.matches('\n').count(), 1, "{text:?}");
-        assert!(text.ends_with("DEPLOYED (DEPLOY ONGOING)\n"), "{text:?}");
-        let mut p = Progress::new(Instant::now(), false, false, true);
-        p.secret = Some("s3cr3t-token".into());
-        let mut err = Vec::new();
-        p.report(&mut err, &status("s3cr3t-token", OURS, 1));
-        let drawn = String::from_utf8(err).unwrap();
+        let drawn = term.0.lock().unwrap().clone();
+        assert!(
+            drawn.contains("QUEUED (DEPLOY ONGOING, 2 request"),
+            "{drawn:?}"
+        );
         assert!(
             drawn.contains("[REDACTED]") && !drawn.contains("s3cr3t"),
-            "{drawn}"
+            "{drawn:?}"
         );
-        assert!(text.contains("DEPLOYING (DEPLOY ONGOING, 2 requests queued, an earlier request)"));
+        for line in drawn.split(['\n', '\r']).flat_map(|l| l.split("<clear>")) {
+            assert!(
+                line.chars().count() <= 45,
+                "{line:?} is wider than 45 columns"
+            );
+        }
+        // The long DEPLOYING text was cut to fit, not wrapped.
+        assert!(
+            drawn.contains("DEPLOYING (DEPLOY ONGOING, 2 requ"),
+            "{drawn:?}"
+        );
+        assert!(!drawn.contains("an earlier request"), "{drawn:?}");
+        // The note and the final newline went to stderr itself.
+        assert_eq!(String::from_utf8(err).unwrap(), "a warning line\n\n");
         assert!(p.accepted());
     }
 
@@ -884,10 +1226,12 @@ mod tests {
         assert!(!p.accepted());
         p.report(&mut err, &status("QUEUED", OURS, 1));
         p.report(&mut err, &status("DEPLOYING", OLD, 1)); // not correlating: no "earlier"
+        p.note(&mut err, "a note");
         p.finish(&mut err);
         let text = String::from_utf8(err).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 2, "{text:?}");
+        assert_eq!(lines.len(), 3, "{text:?}");
+        assert_eq!(lines[2], "a note");
         assert!(lines[0].starts_with('[') && lines[0].ends_with("] QUEUED (DEPLOY ONGOING)"));
         assert!(
             lines[1].ends_with("] DEPLOYING (DEPLOY ONGOING)"),
@@ -937,6 +1281,81 @@ mod tests {
         assert_eq!((code, out.as_str()), (2, ""));
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(err.ends_with("[usage]\n"), "{err}");
+    }
+
+    #[test]
+    fn usage_errors_keep_clap_tips_on_their_one_line() {
+        let (code, _, err) = run_captured(&["--wiat", DB_ID], no_env());
+        assert_eq!(code, 2, "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains(
+                "unexpected argument '--wiat' found; tip: a similar argument exists: '--wait'"
+            ),
+            "{err}"
+        );
+        assert!(err.ends_with("(see --help) [usage]\n"), "{err}");
+        let (code, _, err) = run_captured(&["--wait", "--timeout", "-1", DB_ID], no_env());
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains("tip: to pass '-1' as a value, use '-- -1'"),
+            "{err}"
+        );
+        // --auth-scheme is case-insensitive.
+        let (code, _, err) = run_captured(&["--auth-scheme", "Token", DB_ID], no_env());
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("no API token"), "{err}");
+    }
+
+    #[test]
+    fn json_usage_errors_are_an_object_on_stdout() {
+        let (code, out, err) = run_captured(&["--json", "--wiat", DB_ID], no_env());
+        assert_eq!(code, 2);
+        let v: serde_json::Value = serde_json::from_str(&out).expect(&out);
+        assert_eq!(v["error"]["kind"], "usage", "{v}");
+        assert_eq!(v["error"]["exit_code"], 2, "{v}");
+        assert_eq!(v["accepted"], false, "{v}");
+        assert!(
+            v["status"].is_null() && v["error"]["http_status"].is_null(),
+            "{v}"
+        );
+        assert!(err.ends_with("[usage]\n"), "{err}");
+        // After `--`, `--json` is not a flag.
+        let (_, out, _) = run_captured(&["--wiat", "--", "--json"], no_env());
+        assert_eq!(out, "");
+    }
+
+    #[test]
+    fn api_404s_urls_and_loopback() {
+        assert!(is_api_404(Some(
+            "Database 3c90c3cc-0d44-4b50-8888-8dd25736052a not found"
+        )));
+        assert!(is_api_404(Some("Resource not found")));
+        for generic in [
+            None,
+            Some("Not Found"),
+            Some(" not found. "),
+            Some("404 Not Found"),
+            Some(""),
+        ] {
+            assert!(!is_api_404(generic), "{generic:?}");
+        }
+        assert_eq!(
+            url_shown("https://user:pw@api.example.com/api?x=1#f"),
+            "https://api.example.com/api"
+        );
+        for (url, loopback) in [
+            ("http://127.0.0.1:8080", true),
+            ("http://127.3.4.5", true),
+            ("http://[::1]:9", true),
+            ("http://localhost:9", true),
+            ("https://LOCALHOST.", true),
+            ("https://api.qovery.com", false),
+            ("https://10.0.0.1", false),
+            ("https://127.0.0.1.example.com", false),
+        ] {
+            assert_eq!(is_loopback(url), loopback, "{url}");
+        }
     }
 
     #[test]

@@ -133,8 +133,71 @@ fn failed_deployment_exits_5_with_the_final_status() {
 
     let r = run(&[&args[..], &["--json", DB]].concat());
     assert_eq!(r.code, 5, "{r:?}");
-    let status = DeploymentStatus::from_json(&r.stdout).expect("the final status on stdout");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("one JSON object");
+    assert_eq!(v["error"]["kind"], "deployment_failed", "{v}");
+    assert_eq!(v["error"]["exit_code"], 5, "{v}");
+    assert_eq!(v["accepted"], true, "{v}");
+    let status = DeploymentStatus::from_json(&v["status"].to_string()).expect("the final status");
     assert_eq!(status.state.as_str(), "DEPLOYMENT_ERROR");
+}
+
+#[test]
+fn json_errors_are_one_object_on_stdout() {
+    let mock = Mock::start(&[]);
+    // 404: no status, not accepted, the HTTP status and the server's detail.
+    let r = run(&["--api-url", &mock.url, "--json", "--timeout", "10", DB]);
+    assert_eq!(r.code, 4, "{r:?}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect(&r.stdout);
+    assert_eq!(v["error"]["kind"], "not_found", "{v}");
+    assert_eq!(v["error"]["http_status"], 404, "{v}");
+    assert!(
+        v["error"]["detail"].as_str().unwrap().contains("not found"),
+        "{v}"
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("database not found"),
+        "{v}"
+    );
+    assert_eq!(
+        (&v["accepted"], &v["status"]),
+        (&serde_json::json!(false), &serde_json::Value::Null)
+    );
+    assert_eq!(r.stdout.lines().count(), 1);
+    r.error_line();
+    // A wait that times out after the redeploy was accepted: the last status seen, verbatim.
+    mock.database(DB, r#"{"tick_ms": 60000}"#);
+    let r = run(&[
+        "--api-url",
+        &mock.url,
+        "--json",
+        "--wait",
+        "--poll-interval",
+        "0.1",
+        "--timeout",
+        "0.5",
+        DB,
+    ]);
+    assert_eq!(r.code, 6, "{r:?}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect(&r.stdout);
+    assert_eq!(v["error"]["kind"], "wait_timeout", "{v}");
+    assert_eq!(v["accepted"], true, "{v}");
+    assert_eq!(v["status"]["id"], DB, "{v}");
+    assert!(v["error"]["http_status"].is_null(), "{v}");
+    // A redeploy sent but unanswered: accepted is unknown (null).
+    mock.fault(DB, r#"{"on": "redeploy", "kind": "reset"}"#);
+    let r = run(&["--api-url", &mock.url, "--json", "--timeout", "10", DB]);
+    assert_eq!(r.code, 8, "{r:?}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect(&r.stdout);
+    assert_eq!(v["error"]["kind"], "outcome_unknown", "{v}");
+    assert!(v["accepted"].is_null(), "{v}");
+    // A usage error found after parsing (no token).
+    let r = run_with_env(&[], &["--api-url", &mock.url, "--json", DB]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect(&r.stdout);
+    assert_eq!(v["error"]["kind"], "invalid_input", "{v}");
 }
 
 #[test]
@@ -149,6 +212,114 @@ fn unknown_database_exits_4() {
     );
     assert!(line.ends_with("[not_found]"), "{line}");
     assert_eq!(r.stdout, "");
+}
+
+#[test]
+fn a_wrong_base_url_is_said_to_be_one() {
+    let mock = Mock::start(&[]);
+    mock.database(DB, "{}");
+    // The mock's answer for an unknown path: 404 {"detail": "Not Found"}, not the API's.
+    let url = format!("{}/api", mock.url);
+    let r = run(&["--api-url", &url, "--timeout", "10", DB]);
+    assert_eq!(r.code, 4, "{r:?}");
+    let line = r.error_line();
+    assert!(line.contains("the API URL may be wrong"), "{line}");
+    assert!(
+        line.contains(&format!("asked {url} for database {DB}")),
+        "{line}"
+    );
+    assert!(line.ends_with("[not_found]"), "{line}");
+    // An HTML 404 (a web server, a gateway) too.
+    mock.fault(
+        DB,
+        r#"{"on": "redeploy", "kind": "http", "code": 404, "style": "html"}"#,
+    );
+    let r = run(&["--api-url", &mock.url, "--timeout", "10", DB]);
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(r.error_line().contains("the API URL may be wrong"), "{r:?}");
+    // The API's own 404 says only that.
+    mock.control("DELETE", &format!("/_mock/databases/{DB}"), "");
+    let r = run(&["--api-url", &mock.url, "--timeout", "10", DB]);
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(!r.error_line().contains("may be wrong"), "{r:?}");
+}
+
+#[test]
+fn a_url_without_a_scheme_asks_for_https() {
+    let silent = Silent::new();
+    let bare = silent.url.trim_start_matches("http://").to_owned();
+    let r = run(&["--api-url", &bare, DB]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let line = r.error_line();
+    assert!(
+        line.contains("--api-url") && line.contains("add https://"),
+        "{line}"
+    );
+    assert!(!line.contains("relative URL"), "{line}");
+    let r = run_with_env(
+        &[
+            ("QOVERY_API_TOKEN", TOKEN),
+            ("QOVERY_API_URL", "api.qovery.com"),
+        ],
+        &[DB],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    let line = r.error_line();
+    assert!(
+        line.contains("QOVERY_API_URL \"api.qovery.com\" has no scheme: add https:// (https://api.qovery.com)"),
+        "{line}"
+    );
+    assert!(!silent.was_contacted());
+}
+
+#[test]
+fn poll_interval_floor_for_remote_hosts_only() {
+    // A remote (documentation-range, unroutable) host: the floor is applied and said.
+    let r = run(&[
+        "--api-url",
+        "https://192.0.2.1",
+        "--wait",
+        "--poll-interval",
+        "0.001",
+        "--timeout",
+        "0.3",
+        DB,
+    ]);
+    assert!(
+        r.stderr.contains(
+            "qovery-redeploy: note: --poll-interval 0.001s is below the 1s floor for a \
+             non-loopback API host: polling every 1s"
+        ),
+        "{r:?}"
+    );
+    let r = run(&[
+        "--api-url",
+        "https://192.0.2.1",
+        "--wait",
+        "--quiet",
+        "--poll-interval",
+        "0.001",
+        "--timeout",
+        "0.3",
+        DB,
+    ]);
+    assert!(!r.stderr.contains("note:"), "{r:?}");
+    // Loopback (the mock) keeps small values: many polls in a short wait.
+    let mock = Mock::start(&[]);
+    mock.database(DB, r#"{"tick_ms": 60000}"#);
+    let r = run(&[
+        "--api-url",
+        &mock.url,
+        "--wait",
+        "--poll-interval",
+        "50ms",
+        "--timeout",
+        "1s",
+        DB,
+    ]);
+    assert_eq!(r.code, 6, "{r:?}");
+    assert!(!r.stderr.contains("note:"), "{r:?}");
+    assert!(mock.counts(DB).1 >= 8, "{:?}", mock.counts(DB));
 }
 
 #[test]
@@ -485,6 +656,8 @@ fn usage_errors_exit_2_on_one_line() {
         &["--wait", "--poll-interval", "0", DB],
         &["--poll-interval", "1", DB],
         &["--auth-scheme", "basic", DB],
+        &["--wiat", DB],
+        &["--timeout", "5 parsecs", DB],
         &["--status", "--apply-immediately", DB],
         &["--no-such-flag", DB],
         &[],
@@ -497,13 +670,23 @@ fn usage_errors_exit_2_on_one_line() {
         assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {r:?}");
         assert_eq!(r.stdout, "");
     }
-    // Fractions are fine; the URL is what is wrong here.
+    // clap's tips are kept.
+    let r = run(&["--wiat", DB]);
+    assert!(
+        r.error_line().contains(
+            "unexpected argument '--wiat' found; tip: a similar argument exists: '--wait'"
+        ),
+        "{r:?}"
+    );
+    // Fractions and units are fine; the URL is what is wrong here.
     let r = run(&[
         "--wait",
         "--timeout",
-        "0.2",
+        "1m30s",
         "--poll-interval",
-        "0.05",
+        "0.05s",
+        "--settle",
+        "500ms",
         "--api-url",
         "http://",
         DB,
@@ -557,7 +740,13 @@ fn help_documents_exit_codes_and_the_token_variable() {
 #[test]
 fn auth_scheme_is_sent_as_asked() {
     let mock = fast_mock();
-    for (flag, scheme) in [("auto", "Token"), ("token", "Token"), ("bearer", "Bearer")] {
+    for (flag, scheme) in [
+        ("auto", "Token"),
+        ("token", "Token"),
+        ("bearer", "Bearer"),
+        ("Token", "Token"),
+        ("BEARER", "Bearer"),
+    ] {
         mock.control("DELETE", &format!("/_mock/databases/{DB}/requests"), "");
         let r = run(&[
             "--api-url",
@@ -573,35 +762,74 @@ fn auth_scheme_is_sent_as_asked() {
     }
 }
 
-/// Ctrl-C during --wait: the binary stops waiting, says so on one line, exits 130.
+/// Ctrl-C, SIGTERM (a CI job cancel) and SIGHUP during --wait: the binary stops waiting,
+/// closes the progress, says so on one line, and exits 130, 143 or 129.
 #[cfg(unix)]
 #[test]
-fn sigint_cancels_the_wait_with_130() {
-    use std::io::{BufRead, BufReader};
+fn signals_cancel_the_wait_with_their_codes() {
+    for (signal, name, code) in [
+        (libc::SIGINT, "SIGINT", 130),
+        (libc::SIGTERM, "SIGTERM", 143),
+        (libc::SIGHUP, "SIGHUP", 129),
+    ] {
+        let (status, stdout, rest) = signal_during_wait(&[signal], name == "SIGTERM");
+        assert_eq!(status.code(), Some(code), "{name}: {status:?}");
+        let last = rest.last().expect("an error line");
+        assert!(
+            last.starts_with(&format!("qovery-redeploy: error: cancelled by {name}"))
+                && last.contains("goes on without us")
+                && last.ends_with("[cancelled]"),
+            "{name}: {last}"
+        );
+        if name == "SIGTERM" {
+            let v: serde_json::Value = serde_json::from_str(&stdout).expect(&stdout);
+            assert_eq!(v["error"]["exit_code"], 143, "{v}");
+            assert_eq!(v["accepted"], true, "{v}");
+        }
+    }
+    // A second signal kills at once, by that signal.
+    let (status, _, _) = signal_during_wait(&[libc::SIGTERM, libc::SIGTERM], false);
+    use std::os::unix::process::ExitStatusExt;
+    assert!(
+        status.signal() == Some(libc::SIGTERM) || status.code() == Some(143),
+        "{status:?}"
+    );
+}
+
+/// Runs a --wait against a mock whose deployment never ends, sends `signals` once the first
+/// progress line is out, and returns the exit status, stdout and the stderr lines after it.
+#[cfg(unix)]
+fn signal_during_wait(
+    signals: &[libc::c_int],
+    json: bool,
+) -> (std::process::ExitStatus, String, Vec<String>) {
+    use std::io::{BufRead, BufReader, Read};
     use std::process::Stdio;
     use std::sync::mpsc;
     use std::time::Instant;
 
     let mock = Mock::start(&[]);
     mock.database(DB, r#"{"tick_ms": 60000}"#);
-    let mut child = common::command(
-        &[("QOVERY_API_TOKEN", TOKEN)],
-        &[
-            "--api-url",
-            &mock.url,
-            "--wait",
-            "--poll-interval",
-            "0.1",
-            "--timeout",
-            "30",
-            DB,
-        ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("start qovery-redeploy");
+    let mut args = vec![
+        "--api-url",
+        &mock.url,
+        "--wait",
+        "--poll-interval",
+        "0.1",
+        "--timeout",
+        "30",
+        DB,
+    ];
+    if json {
+        args.insert(0, "--json");
+    }
+    let mut child = common::command(&[("QOVERY_API_TOKEN", TOKEN)], &args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start qovery-redeploy");
     let stderr = child.stderr.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines() {
@@ -614,11 +842,10 @@ fn sigint_cancels_the_wait_with_130() {
         .recv_timeout(Duration::from_secs(10))
         .expect("a progress line");
     assert!(first.contains("QUEUED"), "{first}");
-    // SAFETY: signalling our own child, which is still running (not yet waited for).
-    assert_eq!(
-        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
-        0
-    );
+    for signal in signals {
+        // SAFETY: signalling our own child, which is still running (not yet waited for).
+        assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, *signal) }, 0);
+    }
     let start = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -627,18 +854,14 @@ fn sigint_cancels_the_wait_with_130() {
         if start.elapsed() > Duration::from_secs(5) {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("still running 5 s after SIGINT");
+            panic!("still running 5 s after {signals:?}");
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    assert_eq!(status.code(), Some(130), "{status:?}");
-    let rest: Vec<String> = rx.try_iter().collect();
-    let last = rest.last().expect("an error line");
-    assert!(
-        last.starts_with("qovery-redeploy: error: cancelled")
-            && last.contains("goes on without us")
-            && last.ends_with("[cancelled]"),
-        "{last}"
-    );
+    let mut out = String::new();
+    let _ = stdout.read_to_string(&mut out);
+    // The reader thread ends at EOF: collect everything it saw.
+    let rest: Vec<String> = rx.iter().collect();
     assert_eq!(mock.counts(DB).0, 1);
+    (status, out, rest)
 }
