@@ -35,7 +35,6 @@ from ._types import (
     State,
     StepName,
     StepStatus,
-    TimeoutError,
     TlsError,
     WaitTimeoutError,
 )
@@ -52,6 +51,11 @@ from ._qovery_redeploy import (
     __version__,
     parse_database_id,
 )
+from ._asyncio import AsyncClient
+
+# Importable by name, and re-exported for type checkers ("X as X"), but left out of
+# `__all__`: `from qovery_redeploy import *` must not shadow the builtin `TimeoutError`.
+from ._types import TimeoutError as TimeoutError  # noqa: A004
 
 # The core's records (retries, reconnections, one debug line per request) go to this logger;
 # like any library, it shows nothing until the application configures logging.
@@ -59,6 +63,7 @@ _logging.getLogger("qovery_redeploy").addHandler(_logging.NullHandler())
 
 __all__ = [
     "Client",
+    "AsyncClient",
     "DeploymentStatus",
     "StatusDetails",
     "Steps",
@@ -81,7 +86,8 @@ __all__ = [
     "RateLimitedError",
     "ServerError",
     "HttpError",
-    "TimeoutError",
+    # Not "TimeoutError": `from qovery_redeploy import *` must not shadow the builtin. It is
+    # importable by name (`qr.TimeoutError`), and is a subclass of the builtin anyway.
     "NetworkError",
     "TlsError",
     "DecodeError",

@@ -1,5 +1,6 @@
 """Type stub of the compiled module (checked against it by mypy.stubtest)."""
 
+import asyncio
 import os
 import uuid
 from collections.abc import Callable
@@ -30,6 +31,11 @@ __all__ = [
     "StepMetric",
     "parse_database_id",
     "_run_cli",
+    "_aredeploy_database",
+    "_adatabase_status",
+    "_await_for_database",
+    "_aredeploy_and_wait",
+    "_async_in_flight",
 ]
 
 __version__: Final[str]
@@ -157,7 +163,9 @@ class Client:
     def __exit__(
         self,
         *_args: type[BaseException] | BaseException | TracebackType | None,
-    ) -> bool: ...
+    ) -> None: ...
+    def accepted_redeploy(self, database_id: _DatabaseId) -> DeploymentStatus | None: ...
+    def forget_accepted_redeploy(self, database_id: _DatabaseId) -> None: ...
     def redeploy_database(
         self,
         database_id: _DatabaseId,
@@ -190,3 +198,30 @@ class Client:
         settle_delay: float = 10.0,
         cancel: _CancelEvent | None = None,
     ) -> DeploymentStatus: ...
+
+# The asyncio futures behind ``qovery_redeploy.AsyncClient`` (src/asyncio.rs).
+def _aredeploy_database(
+    client: Client, database_id: _DatabaseId, apply_immediately: bool | None = None
+) -> asyncio.Future[DeploymentStatus]: ...
+def _adatabase_status(
+    client: Client, database_id: _DatabaseId
+) -> asyncio.Future[DeploymentStatus]: ...
+def _await_for_database(
+    client: Client,
+    database_id: _DatabaseId,
+    timeout: float,
+    poll_interval: float,
+    on_progress: _ProgressCallback | None,
+    settle_delay: float,
+    accepted: DeploymentStatus | None,
+) -> asyncio.Future[DeploymentStatus]: ...
+def _aredeploy_and_wait(
+    client: Client,
+    database_id: _DatabaseId,
+    apply_immediately: bool | None,
+    timeout: float,
+    poll_interval: float,
+    on_progress: _ProgressCallback | None,
+    settle_delay: float,
+) -> asyncio.Future[DeploymentStatus]: ...
+def _async_in_flight() -> int: ...

@@ -195,7 +195,13 @@ class QoveryError(Exception):
     * ``detail``: the server's explanation from the error body (token removed), if any;
     * ``retry_after``: seconds the server asked to wait (``RateLimitedError``, 503s);
     * ``status``: a ``DeploymentStatus``: the final one for ``DeploymentFailedError``, the
-      last one seen for ``WaitTimeoutError`` and ``CancelledError``.
+      last one seen for ``WaitTimeoutError`` and ``CancelledError``;
+    * ``accepted``: for an error of ``redeploy_and_wait`` raised after the redeploy was
+      accepted, that accepted ``DeploymentStatus`` (pass it to ``wait_for_database`` to resume
+      the wait; the client also remembers it). ``KeyboardInterrupt`` and exceptions of a
+      progress callback get this attribute too. ``None`` otherwise.
+
+    For ``InvalidInputError``, ``detail`` is the message (which argument, and why).
     """
 
     kind: ClassVar[str] = "error"
@@ -204,6 +210,7 @@ class QoveryError(Exception):
     detail: Optional[str]
     retry_after: Optional[float]
     status: Optional[DeploymentStatus]
+    accepted: Optional[DeploymentStatus]
 
     def __init__(
         self,
@@ -219,6 +226,7 @@ class QoveryError(Exception):
         self.detail = detail
         self.retry_after = retry_after
         self.status = status
+        self.accepted = None
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""

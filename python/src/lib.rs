@@ -9,6 +9,8 @@
 //! Enums (`State`...) and exceptions are plain Python classes in `qovery_redeploy/_types.py`;
 //! this module fills the enums' values in from the core and raises those exceptions.
 
+mod asyncio;
+
 use std::fmt::Write as _;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::ops::ControlFlow;
@@ -124,7 +126,13 @@ fn build_error(py: Python<'_>, e: &core::Error) -> PyResult<PyErr> {
     };
     let kwargs = PyDict::new(py);
     kwargs.set_item("http_status", e.http_status())?;
-    kwargs.set_item("detail", e.detail())?;
+    // An argument refused before any I/O has no server detail: its message is the detail,
+    // so `e.detail` explains every error that has an explanation.
+    let detail = match e.detail() {
+        None if e.kind() == ErrorKind::InvalidInput => Some(e.message()),
+        other => other,
+    };
+    kwargs.set_item("detail", detail)?;
     kwargs.set_item("retry_after", e.retry_after().map(|d| d.as_secs_f64()))?;
     let status = match e.status() {
         Some(s) => Some(Py::new(py, PyStatus::new(s.clone()))?),
@@ -138,10 +146,16 @@ fn build_error(py: Python<'_>, e: &core::Error) -> PyResult<PyErr> {
 fn invalid_input(py: Python<'_>, message: impl Into<String>) -> PyErr {
     let message = message.into();
     match types(py).and_then(|t| t.errors.bind(py).get_item("invalid_input")) {
-        Ok(Some(class)) => match class.call1((message,)) {
-            Ok(instance) => PyErr::from_value(instance),
-            Err(e) => e,
-        },
+        Ok(Some(class)) => {
+            let kwargs = PyDict::new(py);
+            match kwargs
+                .set_item("detail", &message)
+                .and_then(|()| class.call((&message,), Some(&kwargs)))
+            {
+                Ok(instance) => PyErr::from_value(instance),
+                Err(e) => e,
+            }
+        }
         Ok(None) => PyTypeError::new_err(message),
         Err(e) => e,
     }
@@ -384,6 +398,7 @@ struct PyStepMetric {
 
 #[pymethods]
 impl PyStepMetric {
+    /// The step (`StepName`, open enum), or `None` if absent.
     #[getter]
     fn step_name<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         match &self.inner.step_name {
@@ -392,6 +407,7 @@ impl PyStepMetric {
         }
     }
 
+    /// How the step ended (`StepStatus`, open enum), or `None` if absent.
     #[getter]
     fn status<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         match &self.inner.status {
@@ -400,6 +416,7 @@ impl PyStepMetric {
         }
     }
 
+    /// The step's duration in seconds (`int`), or `None` if absent or not an integer.
     #[getter]
     fn duration_sec(&self) -> Option<i64> {
         self.inner.duration_sec
@@ -554,6 +571,7 @@ impl PyStatus {
             .transpose()
     }
 
+    /// The service's state (`State`, an open enum: unknown values are kept as sent).
     #[getter]
     fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         open_enum(py, &types(py)?.state, self.inner.state.as_str())
@@ -588,6 +606,7 @@ impl PyStatus {
         self.inner.is_part_last_deployment
     }
 
+    /// The deployment's step durations (`Steps`), or `None` if absent.
     #[getter]
     fn steps(&self) -> Option<PySteps> {
         self.inner
@@ -596,11 +615,13 @@ impl PyStatus {
             .map(|s| PySteps { inner: s.clone() })
     }
 
+    /// The deployment's execution id (`str`), or `None` if absent.
     #[getter]
     fn execution_id(&self) -> Option<&str> {
         self.inner.execution_id.as_deref()
     }
 
+    /// The action under way and how far it got (`StatusDetails`; its fields may be `None`).
     #[getter]
     fn status_details(&self) -> PyStatusDetails {
         PyStatusDetails {
@@ -783,10 +804,9 @@ fn to_datetime<'py>(py: Python<'py>, d: time::OffsetDateTime) -> PyResult<Bound<
 // ---------------------------------------------------------------------------------------------
 // Client
 
-/// Client(token=None, base_url=None, auth_scheme="auto", timeout=30.0, max_retries=2,
-///        user_agent=None, *, connect_timeout=None, deadline=None)
-///
-/// A Qovery API client. `token` and `base_url` left `None` are read from `QOVERY_API_TOKEN`
+/// A Qovery API client. `token`, `base_url`, `user_agent`: `str | None`; `auth_scheme`: `str`;
+/// `timeout`, `connect_timeout`, `deadline`: seconds (`float`); `max_retries`: `int`;
+/// `ca_file`: a path; `proxy`: `str | False | None`. `token` and `base_url` left `None` are read from `QOVERY_API_TOKEN`
 /// and `QOVERY_API_URL` (the URL defaults to https://api.qovery.com; plain http:// only for
 /// loopback). `auth_scheme`: "auto" (Bearer for JWT-shaped tokens, else Token), "token" or
 /// "bearer". `timeout` bounds one HTTP attempt, `connect_timeout` connecting (default: the
@@ -913,6 +933,7 @@ impl PyClient {
         })
     }
 
+    /// The API's base URL (`str`), without a trailing slash.
     #[getter]
     fn base_url(&self) -> &str {
         &self.base_url
@@ -924,21 +945,25 @@ impl PyClient {
         self.auth_scheme
     }
 
+    /// Seconds one HTTP attempt may take (`float`), as given to the constructor.
     #[getter]
     fn timeout(&self) -> f64 {
         self.timeout
     }
 
+    /// Retries allowed after a failed attempt, where retrying is safe (`int`).
     #[getter]
     fn max_retries(&self) -> u32 {
         self.max_retries
     }
 
+    /// The `User-Agent` header sent (`str`).
     #[getter]
     fn user_agent(&self) -> &str {
         &self.user_agent
     }
 
+    /// `True` once `close()` was called (or the `with` block ended).
     #[getter]
     fn closed(&self) -> bool {
         self.client
@@ -964,13 +989,15 @@ impl PyClient {
         slf
     }
 
+    /// Closes the client (see `close()`); exceptions raised in the block propagate.
     #[pyo3(signature = (*_args))]
-    fn __exit__(&self, _args: &Bound<'_, PyTuple>) -> bool {
+    fn __exit__(&self, _args: &Bound<'_, PyTuple>) {
         self.close();
-        false
     }
 
-    /// `POST /database/{id}/redeploy`: asks for a redeploy and returns the accepted status.
+    /// `POST /database/{id}/redeploy`: asks for a redeploy and returns the accepted
+    /// `DeploymentStatus` (also remembered by the client for `wait_for_database`).
+    /// `database_id`: `str` or `uuid.UUID`; `apply_immediately`: `bool | None`.
     /// `apply_immediately=None` leaves the choice to the server (maintenance window).
     /// `cancel`: a `threading.Event` (anything with `is_set()`); once set, `CancelledError`.
     #[pyo3(signature = (database_id, apply_immediately=None, *, cancel=None))]
@@ -995,7 +1022,8 @@ impl PyClient {
         .map(PyStatus::new)
     }
 
-    /// `GET /database/{id}/status`. `cancel`: as for `redeploy_database`.
+    /// `GET /database/{id}/status`: returns the current `DeploymentStatus`. `database_id`:
+    /// `str` or `uuid.UUID`; `cancel`: as for `redeploy_database`.
     #[pyo3(signature = (database_id, *, cancel=None))]
     fn database_status(
         &self,
@@ -1011,11 +1039,13 @@ impl PyClient {
         .map(PyStatus::new)
     }
 
-    /// Polls the status until the deployment ends: returns the `DEPLOYED` status, raises
-    /// `DeploymentFailedError` on a failure state and `WaitTimeoutError` after `timeout`.
-    /// `on_progress(status)` is called with each status whose state changed; an exception it
-    /// raises ends the wait and propagates. Pass the redeploy's `accepted` status to ignore
-    /// the previous deployment's final state (else the first final state seen ends the wait).
+    /// Polls the status until the deployment ends: returns the `DEPLOYED` `DeploymentStatus`,
+    /// raises `DeploymentFailedError` on a failure state and `WaitTimeoutError` after
+    /// `timeout` (seconds, like `poll_interval` and `settle_delay`). `on_progress(status)` is
+    /// called with each status whose state changed; an exception it raises ends the wait and
+    /// propagates. `accepted` (the redeploy's `DeploymentStatus`) tells its deployment from
+    /// the previous one; left `None`, the redeploy this client last had accepted for the
+    /// database is used, if any (else the first final state seen ends the wait).
     /// `settle_delay`: without request ids, when a final state is trusted anyway. `cancel`: a
     /// `threading.Event`; once set, `CancelledError` carrying the last status seen.
     #[pyo3(signature = (
@@ -1085,8 +1115,21 @@ impl PyClient {
         let settle_delay = seconds(py, "settle_delay", settle_delay, true)?;
         check_callable(py, on_progress.as_ref())?;
         let client = self.client(py)?;
-        run_detached(py, cancel, |cancel, interrupt| {
-            let mut report = on_progress.as_ref().map(|cb| progress(cb, interrupt));
+        // The first status reported is the accepted one: kept to put on the exception
+        // (`e.accepted`) if the wait does not end, so that it can be resumed.
+        let accepted: Mutex<Option<DeploymentStatus>> = Mutex::new(None);
+        let result = run_detached(py, cancel, |cancel, interrupt| {
+            let mut user = on_progress.as_ref().map(|cb| progress(cb, interrupt));
+            let mut report = |status: &DeploymentStatus| {
+                accepted
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get_or_insert_with(|| status.clone());
+                match user.as_mut() {
+                    Some(user) => user(status),
+                    None => ControlFlow::Continue(()),
+                }
+            };
             client.redeploy_and_wait(
                 &id,
                 RedeployOptions {
@@ -1097,15 +1140,41 @@ impl PyClient {
                     timeout,
                     poll_interval,
                     settle_delay,
-                    on_progress: report
-                        .as_mut()
-                        .map(|r| r as &mut dyn FnMut(&DeploymentStatus) -> ControlFlow<()>),
+                    on_progress: Some(&mut report),
                     cancel: Some(cancel),
                     accepted: None,
                 },
             )
-        })
-        .map(PyStatus::new)
+        });
+        let accepted = accepted.into_inner().unwrap_or_else(|p| p.into_inner());
+        result
+            .map(PyStatus::new)
+            .map_err(|e| with_accepted(py, e, accepted))
+    }
+
+    /// The `DeploymentStatus` of the last redeploy this client had accepted for the database
+    /// (by `redeploy_database` or `redeploy_and_wait`), remembered until a wait sees that
+    /// deployment end; `None` if there is none. `wait_for_database` without `accepted` uses it.
+    fn accepted_redeploy(
+        &self,
+        py: Python<'_>,
+        database_id: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<PyStatus>> {
+        let id = self::database_id(py, database_id)?;
+        core::parse_database_id(&id).map_err(|e| to_py_err(py, &e))?;
+        Ok(self.client(py)?.accepted_redeploy(&id).map(PyStatus::new))
+    }
+
+    /// Forgets the remembered accepted redeploy of the database (see `accepted_redeploy`).
+    fn forget_accepted_redeploy(
+        &self,
+        py: Python<'_>,
+        database_id: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let id = self::database_id(py, database_id)?;
+        core::parse_database_id(&id).map_err(|e| to_py_err(py, &e))?;
+        self.client(py)?.forget_accepted_redeploy(&id);
+        Ok(())
     }
 
     fn __repr__(&self) -> String {
@@ -1118,6 +1187,18 @@ impl PyClient {
             if self.closed() { ", closed=True" } else { "" }
         )
     }
+}
+
+/// Puts the accepted status on an exception raised after the redeploy was accepted, as its
+/// `accepted` attribute (a `QoveryError`, a `KeyboardInterrupt`, a callback's exception).
+fn with_accepted(py: Python<'_>, e: PyErr, accepted: Option<DeploymentStatus>) -> PyErr {
+    if let Some(status) = accepted {
+        if let Ok(status) = Py::new(py, PyStatus::new(status)) {
+            // An exception type that takes no attributes keeps going without it.
+            let _ = e.value(py).setattr("accepted", status);
+        }
+    }
+    e
 }
 
 fn check_callable(py: Python<'_>, callback: Option<&Py<PyAny>>) -> PyResult<()> {
@@ -1192,5 +1273,10 @@ fn _qovery_redeploy(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyStepMetric>()?;
     m.add_function(wrap_pyfunction!(parse_database_id, m)?)?;
     m.add_function(wrap_pyfunction!(_run_cli, m)?)?;
+    m.add_function(wrap_pyfunction!(asyncio::_aredeploy_database, m)?)?;
+    m.add_function(wrap_pyfunction!(asyncio::_adatabase_status, m)?)?;
+    m.add_function(wrap_pyfunction!(asyncio::_await_for_database, m)?)?;
+    m.add_function(wrap_pyfunction!(asyncio::_aredeploy_and_wait, m)?)?;
+    m.add_function(wrap_pyfunction!(asyncio::_async_in_flight, m)?)?;
     Ok(())
 }

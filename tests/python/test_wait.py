@@ -40,8 +40,10 @@ def test_wait_for_database_with_accepted_ignores_the_previous_deployment(
     assert final.deployment_request_id == accepted.deployment_request_id != previous
     assert mock.requests(db)["status"] >= 1 + 3 + 1
 
-    # Without `accepted`, the first final state seen ends the wait: the stale one.
+    # Without `accepted` and with the client's memory of it dropped, the first final state
+    # seen ends the wait: the stale one (test_remember.py: the memory makes this right).
     accepted = client.redeploy_database(db)
+    client.forget_accepted_redeploy(db)
     stale = client.wait_for_database(db, poll_interval=0.03, timeout=30)
     assert stale.is_success and stale.deployment_request_id != accepted.deployment_request_id
 
