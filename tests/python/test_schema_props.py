@@ -209,7 +209,8 @@ def check_c(body: dict[str, Any], text: str) -> None:
     r = C.parse(text.encode())
     try:
         assert C.code(r) == 0, C.message(r)
-        assert C.state(r).decode() == body["state"]
+        # A C string cannot hold NUL: the C ABI documents that one becomes U+FFFD.
+        assert C.state(r).decode() == body["state"].replace("\x00", "\ufffd")
         assert C.raw(r).decode() == text
         assert not C.accepted(r)
         n = ctypes.c_int64(7)
