@@ -4,6 +4,27 @@
 #include <stdio.h>
 #include <qovery_redeploy.h>
 
+/* The exit statuses of the qovery-redeploy command (cli/README.md), so scripts can tell a
+ * refused token from a failed deployment from a redeploy whose outcome is unknown. */
+static int exit_status(qovery_code code) {
+    switch (code) {
+    case QOVERY_OK: return 0;
+    case QOVERY_ERR_INVALID_ARGUMENT:
+    case QOVERY_ERR_NULL_PARAMETER: return 2;
+    case QOVERY_ERR_UNAUTHORIZED:
+    case QOVERY_ERR_FORBIDDEN: return 3;
+    case QOVERY_ERR_NOT_FOUND: return 4;
+    case QOVERY_ERR_DEPLOYMENT_FAILED: return 5;
+    case QOVERY_ERR_TIMEOUT:
+    case QOVERY_ERR_WAIT_TIMEOUT: return 6;
+    case QOVERY_ERR_CONFLICT:
+    case QOVERY_ERR_RATE_LIMITED: return 7;
+    case QOVERY_ERR_OUTCOME_UNKNOWN: return 8; /* sent, no answer: check before retrying */
+    case QOVERY_ERR_CANCELLED: return 130;
+    default: return 1; /* server, network, TLS, unreadable answer, internal */
+    }
+}
+
 static int on_progress(const qovery_result *status, void *user_data) {
     (void)user_data;
     printf("state: %s\n", qovery_result_state(status));
@@ -24,5 +45,5 @@ int main(int argc, char **argv) {
     qovery_result_free(result);
     qovery_client_free(client);
     qovery_client_options_free(options);
-    return code == QOVERY_OK ? 0 : 1;
+    return exit_status(code);
 }

@@ -8,7 +8,7 @@
 # symbols, install into a temporary prefix (scripts/ffi-install.sh), then against qovery-mock on
 # loopback: the C test with ASan+UBSan, the threads test (8 threads x 200 calls, one client), one
 # valgrind run (zero definite leaks, zero errors), pkg-config + the example program, the C++
-# consumer through CMake find_package (shared and static), Python ctypes, Go cgo `go test`.
+# consumer through CMake find_package (shared and static), Python ctypes, Go cgo `go vet` + `go test` of bindings/go.
 #
 # Prints one PASS/FAIL line per part and exits non-zero if any part failed. Missing system
 # tools (gcc, g++, cmake, make, pkg-config, valgrind, python3, go, curl, binutils, tinyproxy) are
@@ -268,13 +268,16 @@ pkgconfig_example() {
     out=$(QOVERY_API_TOKEN=qovery-mock-token QOVERY_API_URL=$QOVERY_MOCK_URL "$work/example" "$id") || { echo "$out"; return 1; }
     echo "$out"
     grep -q '^deployed: DEPLOYED$' <<<"$out" || return 1
-    # and the failure path: exit 1 with the error's name
-    if QOVERY_API_TOKEN=wrong QOVERY_API_URL=$QOVERY_MOCK_URL "$work/example" "$id" 2>"$work/example.err"; then
-        echo "example succeeded with a wrong token"
-        return 1
-    fi
+    # and the failure paths, with the CLI's exit statuses: 3 for a refused token, 4 not found
+    local rc=0
+    QOVERY_API_TOKEN=wrong QOVERY_API_URL=$QOVERY_MOCK_URL "$work/example" "$id" 2>"$work/example.err" || rc=$?
+    [[ $rc == 3 ]] || { echo "example with a wrong token exited $rc, not 3"; cat "$work/example.err"; return 1; }
     grep -q 'error unauthorized' "$work/example.err" || { cat "$work/example.err"; return 1; }
-    echo "summary: pkg-config $got; example built with pkg-config redeployed ($(grep -c '^state:' <<<"$out") progress lines) and reported a 401"
+    rc=0
+    QOVERY_API_TOKEN=qovery-mock-token QOVERY_API_URL=$QOVERY_MOCK_URL "$work/example" \
+        00000000-0000-4000-8000-000000000000 2>"$work/example.err" || rc=$?
+    [[ $rc == 4 ]] || { echo "example for an unknown database exited $rc, not 4"; cat "$work/example.err"; return 1; }
+    echo "summary: pkg-config $got; example built with pkg-config redeployed ($(grep -c '^state:' <<<"$out") progress lines), exit 3 for a 401, exit 4 for a 404"
 }
 
 cpp_cmake() {
@@ -300,9 +303,10 @@ ctypes_test() {
 
 go_test() {
     (
-        cd tests/go &&
-            PKG_CONFIG_PATH="$prefix/lib/pkgconfig" CGO_ENABLED=1 CGO_LDFLAGS="-Wl,-rpath,$prefix/lib" \
-                GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod go test -count=1 -v ./...
+        cd bindings/go &&
+            export PKG_CONFIG_PATH="$prefix/lib/pkgconfig" CGO_ENABLED=1 CGO_LDFLAGS="-Wl,-rpath,$prefix/lib" \
+                GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod &&
+            go vet ./... && go test -count=1 -v ./...
     ) && echo "summary: $(grep -c '^--- PASS' "$work/Go_cgo_go_test.log") Go tests passed"
 }
 

@@ -70,7 +70,7 @@ func TestRedeployAndWait(t *testing.T) {
 	final, err := c.RedeployAndWait(id, Wait{
 		Timeout:      30 * time.Second,
 		PollInterval: 20 * time.Millisecond,
-		Progress:     func(s Status) bool { states = append(states, s.State); return true },
+		Progress:     func(s Status) Action { states = append(states, s.State); return Continue },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +92,12 @@ func TestProgressCancels(t *testing.T) {
 	id := newDatabase(t, `{"tick_ms": 100}`)
 	_, err := c.RedeployAndWait(id, Wait{
 		PollInterval: 20 * time.Millisecond,
-		Progress:     func(s Status) bool { return s.State != "DEPLOYING" },
+		Progress: func(s Status) Action {
+			if s.State == "DEPLOYING" {
+				return Stop
+			}
+			return Continue
+		},
 	})
 	var e *Error
 	if !errors.As(err, &e) || e.Code != Cancelled || e.Status == nil || e.Status.State != "DEPLOYING" {

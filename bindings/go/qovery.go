@@ -1,8 +1,11 @@
-// Package qovery is a small Go binding of libqovery_redeploy through cgo: enough to redeploy
-// a database, read its status and wait for the outcome with progress and cancellation. It
-// finds the library with pkg-config (scripts/ffi-install.sh writes qovery_redeploy.pc):
+// Package qovery is the Go binding of libqovery_redeploy, through cgo: redeploy a Qovery
+// managed database, read its status and wait for the outcome, with progress and
+// cancellation. It finds the C library with pkg-config (scripts/ffi-install.sh installs
+// qovery_redeploy.pc); see README.md in this folder:
 //
-//	PKG_CONFIG_PATH=<prefix>/lib/pkgconfig CGO_LDFLAGS=-Wl,-rpath,<prefix>/lib go test ./...
+//	import qovery "github.com/qovery-redeploy/qovery-redeploy/bindings/go"
+//
+//	PKG_CONFIG_PATH=<prefix>/lib/pkgconfig CGO_LDFLAGS=-Wl,-rpath,<prefix>/lib go build
 package qovery
 
 /*
@@ -161,20 +164,31 @@ func (c *Client) Status(databaseID string) (*Status, error) {
 	return take(C.qovery_database_status(c.c, id))
 }
 
+// Action is what a progress callback asks for: the same polarity as the C callback, whose
+// non-zero return stops the wait.
+type Action int
+
+const (
+	// Continue waiting (the C callback's 0).
+	Continue Action = 0
+	// Stop the wait: it ends with an *Error of code Cancelled (the C callback's non-zero).
+	Stop Action = 1
+)
+
 // Wait configures RedeployAndWait; zero fields keep the library's defaults.
 type Wait struct {
 	Timeout, PollInterval time.Duration
-	// Progress gets each state change; returning false cancels the wait.
-	Progress func(Status) bool
+	// Progress gets each state change and says whether to go on.
+	Progress func(Status) Action
 }
 
 //export qoveryGoProgress
 func qoveryGoProgress(status *C.qovery_result, handle C.uintptr_t) C.int {
-	progress := cgo.Handle(handle).Value().(func(Status) bool)
-	if s := statusOf(status); s != nil && !progress(*s) {
-		return 1
+	progress := cgo.Handle(handle).Value().(func(Status) Action)
+	if s := statusOf(status); s != nil {
+		return C.int(progress(*s))
 	}
-	return 0
+	return C.int(Continue)
 }
 
 // RedeployAndWait redeploys, then waits until that deployment ends.

@@ -1,3 +1,0 @@
-module github.com/qovery-redeploy/qovery-redeploy/tests/go
-
-go 1.18
