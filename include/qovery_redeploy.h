@@ -145,6 +145,38 @@ typedef uint32_t qovery_code;
 #endif // __cplusplus
 
 /**
+ * How much the log callback gets; each level includes the ones above it.
+ */
+enum qovery_log_level
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Nothing (the default).
+   */
+  QOVERY_LOG_OFF = 0,
+  QOVERY_LOG_ERROR = 1,
+  /**
+   * Retries and their reasons.
+   */
+  QOVERY_LOG_WARN = 2,
+  QOVERY_LOG_INFO = 3,
+  /**
+   * Each request and its outcome, fields of a status read as unknown.
+   */
+  QOVERY_LOG_DEBUG = 4,
+  QOVERY_LOG_TRACE = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum qovery_log_level qovery_log_level;
+#else
+typedef uint32_t qovery_log_level;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * How the token is presented in the `Authorization` header
  * (`qovery_client_options_set_auth_scheme()`).
  */
@@ -352,6 +384,16 @@ typedef struct qovery_wait_options {
  * (C++ exception, `longjmp`) through it.
  */
 typedef int (*qovery_progress_callback)(const struct qovery_result *status, void *user_data);
+
+/**
+ * Gets one log record: `level`, `target` (`"qovery_redeploy"`) and a one-line `message`,
+ * both NUL-terminated UTF-8 and valid only during the call. It may be called from any thread
+ * that makes calls, at the same time from several, and must not call back into the library.
+ */
+typedef void (*qovery_log_callback)(void *user_data,
+                                    qovery_log_level level,
+                                    const char *target,
+                                    const char *message);
 
 #ifdef __cplusplus
 extern "C" {
@@ -568,6 +610,18 @@ const char *qovery_code_name(uint32_t code);
  * `QOVERY_VERSION`). The string is static: never free it. Any thread.
  */
 const char *qovery_version(void);
+
+/**
+ * Sends the library's log records of `level` and above to `callback(user_data, ...)`, for the
+ * whole process (every client), replacing any callback set before; a NULL `callback` or
+ * `QOVERY_LOG_OFF` turns logging off again. Records never contain the API token.
+ *
+ * `user_data` is passed back unchanged; it must stay valid, and usable from any thread, until
+ * the callback is replaced or removed. The callback runs on the thread making the call, so a
+ * call in progress on another thread may still be inside it right after this function
+ * returns. Returns `QOVERY_ERR_INVALID_ARGUMENT` for a level outside the enum.
+ */
+qovery_code qovery_log_set_callback(uint32_t level, qovery_log_callback callback, void *user_data);
 
 /**
  * Parses a saved `Status` body (as the API sends it, NUL-terminated UTF-8), like Python's

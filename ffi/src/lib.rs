@@ -9,7 +9,8 @@
 //!   `QOVERY_ERR_INVALID_ARGUMENT` with a message saying which argument.
 //! * Handles are opaque. Each one's doc comment says who owns it, how it is freed and whether
 //!   it may be shared between threads. `*_free(NULL)` does nothing.
-//! * No global state and no initialisation function.
+//! * No initialisation function. The one process-wide setting is the optional log callback
+//!   (`qovery_log_set_callback`).
 
 #![allow(non_camel_case_types)]
 
@@ -25,6 +26,7 @@ mod call;
 mod client;
 mod code;
 mod ffi;
+mod log;
 mod result;
 
 pub use call::{
@@ -44,4 +46,5 @@ pub use client::{
     qovery_client_options_use_env,
 };
 pub use code::{qovery_code, qovery_code_name, qovery_version};
+pub use log::{qovery_log_callback, qovery_log_level, qovery_log_set_callback};
 pub use result::*;

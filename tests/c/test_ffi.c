@@ -818,6 +818,56 @@ static void test_status_from_json(void) {
     qovery_result_free(r);
 }
 
+/* The log callback: the records Python's logging gets, never the token, and none once off. */
+struct log_sink {
+    pthread_mutex_t lock;
+    int records, debug, warn, with_token, bad_target;
+    char last[512];
+};
+
+static void on_log(void *user_data, qovery_log_level level, const char *target, const char *message) {
+    struct log_sink *sink = user_data;
+    pthread_mutex_lock(&sink->lock);
+    sink->records++;
+    if (level == QOVERY_LOG_DEBUG) sink->debug++;
+    if (level == QOVERY_LOG_WARN) sink->warn++;
+    if (strstr(message, MOCK_TOKEN)) sink->with_token++;
+    if (strncmp(target, "qovery_redeploy", 15) != 0) sink->bad_target++;
+    snprintf(sink->last, sizeof sink->last, "%s", message);
+    pthread_mutex_unlock(&sink->lock);
+}
+
+static void test_log_callback(qovery_client *c) {
+    struct log_sink sink = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, 0, ""};
+    char id[37];
+    new_db_id(id);
+    CHECK(mock_database(id, "{}"));
+    CHECK(qovery_log_set_callback(99, on_log, &sink) == QOVERY_ERR_INVALID_ARGUMENT);
+    CHECK(qovery_log_set_callback(QOVERY_LOG_DEBUG, on_log, &sink) == QOVERY_OK);
+    /* a retried 503: a warning (the retry) and debug lines (each attempt) */
+    CHECK(mock_fault(id, "{\"on\":\"status\",\"kind\":\"http\",\"code\":503,\"times\":1}") == 200);
+    qovery_result *r = qovery_database_status(c, id);
+    CHECK_CODE(r, QOVERY_OK);
+    qovery_result_free(r);
+    CHECK(sink.debug >= 2);
+    CHECK(sink.warn == 1);
+    CHECK(sink.with_token == 0);
+    CHECK(sink.bad_target == 0);
+    CHECK(strstr(sink.last, "/status") != NULL);
+    /* warnings only: the debug lines stop */
+    int debug_before = sink.debug;
+    CHECK(qovery_log_set_callback(QOVERY_LOG_WARN, on_log, &sink) == QOVERY_OK);
+    r = qovery_database_status(c, id);
+    qovery_result_free(r);
+    CHECK(sink.debug == debug_before);
+    /* off: nothing more */
+    CHECK(qovery_log_set_callback(QOVERY_LOG_DEBUG, NULL, NULL) == QOVERY_OK);
+    int before = sink.records;
+    r = qovery_database_status(c, id);
+    qovery_result_free(r);
+    CHECK(sink.records == before);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     CHECK(mock_request("GET", "/_mock/health", NULL, NULL, 0) == 200);
@@ -834,6 +884,7 @@ int main(void) {
     test_cancel_token(c);
     test_error_codes(strict);
     test_retries(c);
+    test_log_callback(c);
 
     qovery_client_free(strict);
     qovery_client_free(c);
