@@ -7,6 +7,7 @@
 //! Every client here sets `no_proxy()`, so a proxy in the environment running the tests
 //! cannot change what they measure (the proxy tests are in proxy.rs).
 
+mod common;
 mod tlsutil;
 
 use std::time::Duration;

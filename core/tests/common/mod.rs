@@ -293,10 +293,23 @@ pub fn http(
     body: &str,
 ) -> (u16, String) {
     let addr = base.trim_start_matches("http://");
-    let mut s = TcpStream::connect(addr).unwrap();
+    let s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    http_on(s, addr, method, path, headers, body)
+}
+
+/// One request on `stream` (plain TCP, or a TLS stream from `tlsutil`), read to its close:
+/// the answer's status code and body.
+pub fn http_on(
+    mut stream: impl Read + Write,
+    host: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
     let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
         body.len()
     );
     for (k, v) in headers {
@@ -304,9 +317,11 @@ pub fn http(
     }
     req.push_str("\r\n");
     req.push_str(body);
-    s.write_all(req.as_bytes()).unwrap();
+    stream.write_all(req.as_bytes()).unwrap();
     let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
+    // The mock closes after the answer (a TLS one sends close_notify first); an abrupt EOF
+    // after the answer is fine too.
+    let _ = stream.read_to_end(&mut out);
     let text = String::from_utf8_lossy(&out).into_owned();
     let code = text
         .split_whitespace()

@@ -5,7 +5,7 @@
 //! bounded.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -201,27 +201,8 @@ pub fn https_request(
     tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     tcp.set_write_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    let mut tls = rustls::StreamOwned::new(conn, tcp);
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    tls.write_all(req.as_bytes()).unwrap();
-    let mut out = Vec::new();
-    // The mock sends close_notify before its FIN; an abrupt EOF after the answer is fine too.
-    let _ = tls.read_to_end(&mut out);
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let code = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|x| x.1)
-        .unwrap_or("")
-        .to_owned();
-    (code, body)
+    let tls = rustls::StreamOwned::new(conn, tcp);
+    super::common::http_on(tls, &addr.to_string(), method, path, &[], body)
 }
 
 // ---------------------------------------------------------------------------------------
