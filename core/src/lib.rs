@@ -1,20 +1,4 @@
-//! Redeploy a Qovery managed database through the Qovery REST API, and wait for the outcome.
-//!
-//! ```no_run
-//! use qovery_redeploy::{Client, RedeployOptions, WaitOptions};
-//!
-//! let client = Client::builder().from_env().build()?;
-//! let status = client.redeploy_and_wait(
-//!     "3c90c3cc-0d44-4b50-8888-8dd25736052a",
-//!     RedeployOptions::default(),
-//!     WaitOptions::default(),
-//! )?;
-//! println!("{}", status.state);
-//! # Ok::<(), qovery_redeploy::Error>(())
-//! ```
-//!
-//! The same core is exposed to C (`ffi/`), Python (`python/`) and the `qovery-redeploy`
-//! command (`cli/`).
+#![doc = include_str!("../README.md")]
 
 mod auth;
 mod cancel;
