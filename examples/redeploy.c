@@ -1,5 +1,5 @@
 /* Redeploy a Qovery database and wait for the outcome.
- *   cc redeploy.c $(pkg-config --cflags --libs qovery_redeploy) -o redeploy
+ *   cc redeploy.c $(pkg-config --cflags --libs qovery_redeploy) -o redeploy   (see ffi/README.md: rpath, static)
  *   QOVERY_API_TOKEN=... ./redeploy 3c90c3cc-0d44-4b50-8888-8dd25736052a       */
 #include <stdio.h>
 #include <qovery_redeploy.h>

@@ -12,7 +12,7 @@
 #
 # Installs what it needs: libcurl's headers (apt-get, only if curl/curl.h is missing), the
 # pinned Python packages of bench/requirements.txt into .venv (created if missing), our wheel
-# (built with `pip wheel ./python`, as scripts/test-python.sh does, and installed into .venv).
+# (the manylinux release wheel users install: `scripts/release.sh wheel`, into .venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -43,11 +43,9 @@ if [[ ! -x .venv/bin/python ]]; then
     "${PYTHON:-python3}" -m venv .venv
 fi
 export VIRTUAL_ENV="$ROOT/.venv"
-export PATH="$VIRTUAL_ENV/bin:$PATH" # maturin must be on PATH for pip wheel
+export PATH="$VIRTUAL_ENV/bin:$PATH"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-# maturin builds our wheel: the pin scripts/test-python.sh uses
-maturin=$(grep -m 1 '^maturin' tests/python/requirements.txt 2>/dev/null || echo 'maturin>=1.16,<2.0')
-python -m pip install -q -r bench/requirements.txt "$maturin"
+python -m pip install -q -r bench/requirements.txt
 
 if [[ $mode == full ]]; then
     profile=release
@@ -72,12 +70,11 @@ gcc "${cflags[@]}" bench/c/curl_bench.c -o "$out/curl_bench" -lcurl -lpthread
 gcc "${cflags[@]}" -I"$out/prefix/include" bench/c/ffi_bench.c -o "$out/ffi_bench" \
     -L"$out/prefix/lib" -lqovery_redeploy -Wl,-rpath,"$out/prefix/lib" -lpthread
 
-step "our wheel (pip wheel ./python: maturin, release, abi3) into .venv"
-# As scripts/test-python.sh: cargo inside makes this quick when nothing changed.
-rm -f python/qovery_redeploy/*.so target/wheels/qovery_redeploy-*.whl
-python -m pip wheel -q --no-build-isolation --no-deps ./python -w target/wheels
-wheel=$(ls target/wheels/qovery_redeploy-*-cp39-abi3-*.whl)
-python -m pip install -q --force-reinstall --no-deps "$wheel"
+step "our wheel (scripts/release.sh wheel: manylinux, release, abi3) into .venv"
+# Quick when scripts/test-python.sh has built it already (cargo has nothing to do).
+bash scripts/release.sh wheel >"$out/release.log" || { cat "$out/release.log"; exit 1; }
+wheel=$(ls dist/qovery_redeploy-*-cp39-abi3-manylinux*_x86_64.whl)
+python -m pip install -q --force-reinstall --no-deps --only-binary :all: --no-index "$wheel"
 
 step "run"
 args=(--mock "target/$profile/qovery-mock" --curl "$out/curl_bench" --cabi "$out/ffi_bench"

@@ -6,7 +6,9 @@
 #   <libdir>/libqovery_redeploy.so.<sover>, .so     symlinks
 #   <libdir>/libqovery_redeploy.a                   the static library
 #   <includedir>/qovery_redeploy.h                  the header (include/, checked in)
-#   <libdir>/pkgconfig/qovery_redeploy.pc           pkg-config --cflags --libs [--static] qovery_redeploy
+#   <libdir>/pkgconfig/qovery_redeploy.pc           pkg-config --cflags --libs qovery_redeploy
+#   <libdir>/pkgconfig/qovery_redeploy-static.pc    the same, linking the archive (a static link
+#                                                   that stays static although the .so sits beside it)
 #   <libdir>/cmake/qovery_redeploy/                 find_package(qovery_redeploy) with imported targets
 #                                                   qovery_redeploy::qovery_redeploy (shared) and
 #                                                   qovery_redeploy::qovery_redeploy_static
@@ -14,17 +16,22 @@
 # <sover> is <major>, or 0.<minor> before 1.0 (same rule as cargo-c and ffi/build.rs).
 #
 # usage: scripts/ffi-install.sh [--prefix DIR] [--libdir DIR] [--includedir DIR]
-#                               [--destdir DIR] [--release] [--no-build]
+#                               [--destdir DIR] [--release] [--no-build] [--from DIR]
+#                               [--relocatable]
 #   --prefix      install prefix (default /usr/local)
 #   --libdir      default <prefix>/lib;  --includedir  default <prefix>/include
 #   --destdir     stage under DIR (packaging): files go to DIR/<prefix>, paths inside them
 #                 still say <prefix>
 #   --release     install the release build (default: the debug build)
 #   --no-build    install what target/ already holds
+#   --from DIR    install the libraries built in DIR (e.g. a cross build's
+#                 target/<triple>/release), implies --no-build
+#   --relocatable the .pc files find the prefix from their own place (\${pcfiledir}), so the
+#                 tree can be unpacked anywhere (the release tarball)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-prefix=/usr/local libdir= includedir= destdir= profile=debug build=1
+prefix=/usr/local libdir= includedir= destdir= profile=debug build=1 from= relocatable=0
 while [[ $# -gt 0 ]]; do
     case $1 in
         --prefix) prefix=$2; shift 2 ;;
@@ -33,7 +40,9 @@ while [[ $# -gt 0 ]]; do
         --destdir) destdir=$2; shift 2 ;;
         --release) profile=release; shift ;;
         --no-build) build=0; shift ;;
-        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+        --from) from=$2; build=0; shift 2 ;;
+        --relocatable) relocatable=1; shift ;;
+        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
         *) echo "ffi-install: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -50,7 +59,7 @@ if [[ $build == 1 ]]; then
     fi
 fi
 target_dir=${CARGO_TARGET_DIR:-$root/target}
-built=$target_dir/$profile
+built=${from:-$target_dir/$profile}
 
 version=$(cargo pkgid --quiet -p qovery-redeploy-ffi | sed 's/.*[@#]//')
 IFS=. read -r major minor _patch <<<"$version"
@@ -74,19 +83,30 @@ ln -sfn "$name.so.$sover" "$dest_lib/$name.so"
 install -m 644 "$built/$name.a" "$dest_lib/$name.a"
 install -m 644 include/qovery_redeploy.h "$dest_inc/qovery_redeploy.h"
 
-cat >"$dest_lib/pkgconfig/qovery_redeploy.pc" <<PC
-prefix=$prefix
+pc_prefix=$prefix pc_libdir=$libdir pc_includedir=$includedir
+if [[ $relocatable == 1 ]]; then
+    pc_prefix="\${pcfiledir}/$(realpath -m --relative-to="$libdir/pkgconfig" "$prefix")"
+    pc_libdir="\${prefix}/$(realpath -m --relative-to="$prefix" "$libdir")"
+    pc_includedir="\${prefix}/$(realpath -m --relative-to="$prefix" "$includedir")"
+fi
+# write_pc FILE NAME LIBS [LIBS_PRIVATE]
+write_pc() {
+    cat >"$1" <<PC
+prefix=$pc_prefix
 exec_prefix=\${prefix}
-libdir=$libdir
-includedir=$includedir
+libdir=$pc_libdir
+includedir=$pc_includedir
 
-Name: qovery_redeploy
+Name: $2
 Description: Redeploy a Qovery managed database through the Qovery REST API (C API)
 Version: $version
-Libs: -L\${libdir} -lqovery_redeploy
-Libs.private: $native
-Cflags: -I\${includedir}
+Libs: $3
+${4:+Libs.private: $4
+}Cflags: -I\${includedir}
 PC
+}
+write_pc "$dest_lib/pkgconfig/qovery_redeploy.pc" qovery_redeploy '-L${libdir} -lqovery_redeploy' "$native"
+write_pc "$dest_lib/pkgconfig/qovery_redeploy-static.pc" qovery_redeploy-static "\${libdir}/$name.a $native"
 
 # The CMake files find everything relative to themselves, so a staged (--destdir) or moved
 # prefix still works.
@@ -154,4 +174,4 @@ else()
 endif()
 CMAKE
 
-echo "ffi-install: installed libqovery_redeploy $version ($profile, soname $name.so.$sover) into $destdir$prefix"
+echo "ffi-install: installed libqovery_redeploy $version (from ${built#$root/}, soname $name.so.$sover) into $destdir$prefix"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The Python package's tests, from a fresh clone: builds the abi3 wheel the way a user's
-# `pip install ./python` does, installs it into .venv, checks the .pyi stub against the
-# compiled module (mypy.stubtest), type-checks the package and the tests, and runs pytest
-# against the real qovery-mock. Exits non-zero on any failure, "no tests ran" included.
+# The Python package's tests, from a fresh clone: builds the release artifacts
+# (scripts/release.sh), installs the manylinux abi3 wheel into .venv with no Rust on PATH,
+# checks the .pyi stub against the compiled module (mypy.stubtest), type-checks the package
+# and the tests, and runs pytest against the real qovery-mock; test_release.py installs and
+# runs every other artifact. Exits non-zero on any failure, "no tests ran" included.
 #
 #   scripts/test-python.sh [pytest args...]
 #
@@ -23,23 +24,29 @@ export PATH="$VIRTUAL_ENV/bin:$PATH"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 python -m pip install -q -r tests/python/requirements.txt
 
-step "tinyproxy (the real HTTP proxy of tests/python/test_tls.py), installed with apt-get if missing"
-if ! command -v tinyproxy >/dev/null; then
+step "system packages, installed with apt-get if missing: tinyproxy (the real HTTP proxy of test_tls.py), debootstrap (the Debian bullseye root of test_release.py)"
+missing=()
+command -v tinyproxy >/dev/null || missing+=(tinyproxy)
+command -v debootstrap >/dev/null || missing+=(debootstrap)
+if [ ${#missing[@]} -gt 0 ]; then
     sudo=
     [ "$(id -u)" = 0 ] || sudo=sudo
-    $sudo apt-get update && $sudo apt-get install -y --no-install-recommends tinyproxy
+    $sudo apt-get update && $sudo apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 tinyproxy -v
 
 step "cargo build -p qovery-mock -p qovery-redeploy-cli (the mock and the native CLI to compare with)"
 cargo build -q -p qovery-mock -p qovery-redeploy-cli
 
-step "pip wheel ./python (maturin, release, abi3) and pip install it"
-# A module left by `maturin develop` must not end up in the wheel.
-rm -f python/qovery_redeploy/*.so target/wheels/qovery_redeploy-*.whl
-python -m pip wheel -q --no-build-isolation --no-deps ./python -w target/wheels
-wheel=$(ls target/wheels/qovery_redeploy-*-cp39-abi3-*.whl)
-python -m pip install -q --force-reinstall --no-deps "$wheel"
+step "release artifacts (scripts/release.sh: the manylinux wheel, the sdist, the CLI and C tarballs, the crates)"
+# The suite runs against the wheel users install, and test_release.py checks every artifact.
+bash scripts/release.sh
+wheel=$(ls dist/qovery_redeploy-*-cp39-abi3-manylinux*_x86_64.whl)
+
+step "the wheel into .venv the way a user without Rust installs it"
+# No cargo on PATH, and --only-binary :all: --no-index: pip may not build anything.
+env PATH="$VIRTUAL_ENV/bin:/usr/local/bin:/usr/bin:/bin" python -m pip install -q \
+    --force-reinstall --no-deps --only-binary :all: --no-index "$wheel"
 ls -l "$wheel"
 
 # From tests/python, so `qovery_redeploy` is the installed package, not the source tree.
@@ -80,6 +87,7 @@ python -m mypy.stubtest --mypy-config-file mypy.ini qovery_redeploy
 
 step "mypy --strict (mypy.ini): the package as a user's type checker sees it, and the tests"
 python -m mypy -p qovery_redeploy
+python -m mypy "$ROOT/python/_build/qovery_build_backend.py"
 python -m mypy .
 
 step "pytest"

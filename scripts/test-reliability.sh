@@ -15,7 +15,7 @@
 # qovery-redeploy-ffi -p qovery-mock`), the C programs (gcc), and uses the Python package
 # installed in .venv by scripts/test-python.sh; if .venv lacks it, or it is older than the
 # Rust or Python sources, it rebuilds and reinstalls it the way scripts/test-python.sh does
-# (pip wheel ./python, pip install). It starts its own qovery-mock on 127.0.0.1 (stdin-tied,
+# (the release wheel: scripts/release.sh wheel, pip install). It starts its own qovery-mock on 127.0.0.1 (stdin-tied,
 # so it dies with this script) and stops it. Fuzzing is scripts/fuzz.sh (see fuzz/README.md).
 #
 # Prints one summary line per part with its figures, writes them to
@@ -141,11 +141,11 @@ python_package() {
     PATH="$root/.venv/bin:$PATH" PIP_DISABLE_PIP_VERSION_CHECK=1 bash -c '
         set -e
         python -m pip install -q -r tests/python/requirements.txt
-        rm -f python/qovery_redeploy/*.so target/wheels/qovery_redeploy-*.whl
-        python -m pip wheel -q --no-build-isolation --no-deps ./python -w target/wheels
-        python -m pip install -q --force-reinstall --no-deps target/wheels/qovery_redeploy-*-cp39-abi3-*.whl
+        bash scripts/release.sh wheel >/dev/null
+        python -m pip install -q --force-reinstall --no-deps --only-binary :all: --no-index \
+            dist/qovery_redeploy-*-cp39-abi3-manylinux*_x86_64.whl
     ' || return 1
-    echo "summary: built and installed qovery_redeploy into .venv (pip wheel ./python, as scripts/test-python.sh does)"
+    echo "summary: built and installed qovery_redeploy into .venv (the release wheel, scripts/release.sh wheel, as scripts/test-python.sh does)"
 }
 
 start_mock() {

@@ -16,11 +16,14 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "system packages for the tests (tinyproxy: the real HTTP proxy of the proxy tests)"
-if ! command -v tinyproxy >/dev/null; then
+step "system packages for the tests: tinyproxy (the real HTTP proxy of the proxy tests), debootstrap (the old-glibc root of tests/python/test_release.py)"
+missing=()
+command -v tinyproxy >/dev/null || missing+=(tinyproxy)
+command -v debootstrap >/dev/null || missing+=(debootstrap)
+if [[ ${#missing[@]} -gt 0 ]]; then
     sudo=
     [[ $(id -u) == 0 ]] || sudo=sudo
-    $sudo apt-get update && $sudo apt-get install -y --no-install-recommends tinyproxy
+    $sudo apt-get update && $sudo apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 tinyproxy -v
 
@@ -30,7 +33,7 @@ cargo test --workspace --exclude qovery-redeploy-python --locked
 step "C ABI: header drift, C/C++/threads/ctypes/Go consumers, sanitizers, valgrind"
 bash scripts/test-ffi.sh
 
-step "Python package: build, stubtest, pytest"
+step "release artifacts and the Python package: scripts/release.sh, the wheel installed without Rust, stubtest, pytest (test_release.py installs every artifact)"
 bash scripts/test-python.sh
 
 step "bench smoke: every benchmark part for a few hundred calls, no timing assertion"
