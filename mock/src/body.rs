@@ -92,47 +92,18 @@ pub fn render_status(v: &StatusView, out: &mut Vec<u8>) {
     let _ = write!(out, ",\"deployment_requests_count\":{}}}", v.requests_count);
 }
 
-/// Standard reason phrase (HTTP status line and old-style `error` field).
+/// Standard reason phrase (HTTP status line and old-style `error` field): the `http` crate's,
+/// or the status class for a code it does not name.
 pub fn reason(code: u16) -> &'static str {
-    match code {
-        100 => "Continue",
-        200 => "OK",
-        201 => "Created",
-        202 => "Accepted",
-        204 => "No Content",
-        300 => "Multiple Choices",
-        301 => "Moved Permanently",
-        302 => "Found",
-        303 => "See Other",
-        304 => "Not Modified",
-        307 => "Temporary Redirect",
-        308 => "Permanent Redirect",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        410 => "Gone",
-        411 => "Length Required",
-        413 => "Content Too Large",
-        415 => "Unsupported Media Type",
-        422 => "Unprocessable Content",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => match code / 100 {
+    http::StatusCode::from_u16(code)
+        .ok()
+        .and_then(|status| status.canonical_reason())
+        .unwrap_or(match code / 100 {
             2 => "Success",
             3 => "Redirection",
             4 => "Client Error",
             _ => "Server Error",
-        },
-    }
+        })
 }
 
 /// Default `detail` for an error code when a fault does not give one.

@@ -1,40 +1,20 @@
-//! UUID parsing/normalisation and random v4 generation.
+//! Database and request ids, on the `uuid` crate.
 
-/// Accepts the canonical 8-4-4-4-12 hexadecimal form (any case) and returns
-/// it lower-cased; anything else is rejected.
+use uuid::Uuid;
+
+/// Accepts the canonical 8-4-4-4-12 hexadecimal form (any case) and returns it lower-cased;
+/// anything else (the simple, braced or URN forms `Uuid::parse_str` also takes) is rejected,
+/// as the Qovery API's path ids are the hyphenated form.
 pub fn parse_uuid(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    if b.len() != 36 {
+    if s.len() != 36 {
         return None;
     }
-    for (i, &c) in b.iter().enumerate() {
-        let ok = match i {
-            8 | 13 | 18 | 23 => c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        };
-        if !ok {
-            return None;
-        }
-    }
-    Some(s.to_ascii_lowercase())
+    Uuid::try_parse(s).ok().map(|u| u.hyphenated().to_string())
 }
 
-/// A random (version 4, RFC 9562 variant) UUID in canonical lower-case form.
+/// A random (version 4) UUID in canonical lower-case form.
 pub fn new_v4() -> String {
-    let mut v = fastrand::u128(..);
-    v &= !(0xF_u128 << 76);
-    v |= 0x4_u128 << 76; // version 4
-    v &= !(0x3_u128 << 62);
-    v |= 0x2_u128 << 62; // variant 10xx
-    let h = format!("{v:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    Uuid::new_v4().hyphenated().to_string()
 }
 
 #[cfg(test)]
@@ -48,6 +28,7 @@ mod tests {
             Some("3c90c3cc-0d44-4b50-8888-8dd25736052a")
         );
         assert!(parse_uuid("3c90c3cc0d444b5088888dd25736052a").is_none());
+        assert!(parse_uuid("{3c90c3cc-0d44-4b50-8888-8dd2573605}").is_none());
         assert!(parse_uuid("3c90c3cc-0d44-4b50-8888-8dd25736052").is_none());
         assert!(parse_uuid("3c90c3cc-0d44-4b50-8888_8dd25736052a").is_none());
         assert!(parse_uuid("zc90c3cc-0d44-4b50-8888-8dd25736052a").is_none());
