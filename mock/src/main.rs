@@ -22,148 +22,110 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};
 
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::Parser;
 use serde_json::json;
 
 use config::{check_token, DbConfig, FileConfig, DEFAULT_TICK_MS, DEFAULT_TOKEN};
 use ids::parse_uuid;
 use state::App;
 
-const USAGE: &str = "\
-qovery-mock: a fake Qovery API (POST /database/{id}/redeploy, GET /database/{id}/status)
-
-USAGE:
-    qovery-mock [OPTIONS]
-
-OPTIONS:
-    --host H              address to bind (default 127.0.0.1; loopback only,
-                          e.g. ::1, unless --allow-non-loopback)
-    --port P              port (default 0 = ephemeral)
-    --token T             accepted API token, repeatable (default: qovery-mock-token)
-    --database UUID       pre-registered database, repeatable
-    --any-database        auto-create any well-formed database UUID on first use
-    --config FILE         JSON config: {\"tokens\", \"tick_ms\", \"any_database\", \"databases\"}
-    --tick-ms N           duration of each deployment state in ms (default 500)
-    --fast                benchmark mode: tick 0, no request log/logging
-    --quiet               no logs on stderr
-    --exit-on-stdin-eof   exit when standard input closes (a test harness that dies,
-                          even by SIGKILL, takes the mock with it)
-    --allow-non-loopback  permit binding a non-loopback --host
-    --tls                 serve HTTPS (certificate for 127.0.0.1, ::1, localhost signed
-                          by a CA generated at start), plus three TLS-fault listeners
-    --tls-dir DIR         with --tls: write the CA certificate to DIR/ca.pem (DIR is
-                          created; default: a fresh <tmp>/qovery-mock-<pid>-<random>)
-    -h, --help            this help
-    -V, --version         version
-
+/// qovery-mock: a fake Qovery API (POST /database/{id}/redeploy, GET /database/{id}/status)
+#[derive(Debug, Default, Parser)]
+#[command(
+    name = "qovery-mock",
+    version,
+    after_help = "\
 The first line on stdout is the base URL (e.g. http://127.0.0.1:40123).
 With --tls it is https://... and a second line follows: the absolute path of
 the CA certificate file (PEM) to trust.
 Control API (no auth): /_mock/health, /_mock/reset, /_mock/databases/{id}[/requests|/faults],
-/_mock/tls (with --tls: CA file and the unknown_ca/wrong_host/expired listener URLs).
-";
-
-#[derive(Debug, Default)]
+/_mock/tls (with --tls: CA file and the unknown_ca/wrong_host/expired listener URLs)."
+)]
 struct Args {
+    /// Address to bind (default 127.0.0.1; loopback only, e.g. ::1, unless --allow-non-loopback)
+    #[arg(long, value_name = "H")]
     host: Option<String>,
+    /// Port (0 = ephemeral)
+    #[arg(long, value_name = "P", default_value_t = 0)]
     port: u16,
+    /// Accepted API token, repeatable (default: qovery-mock-token)
+    #[arg(long = "token", value_name = "T", value_parser = token_arg)]
     tokens: Vec<String>,
+    /// Pre-registered database, repeatable
+    #[arg(long = "database", value_name = "UUID", value_parser = uuid_arg)]
     databases: Vec<String>,
+    /// Auto-create any well-formed database UUID on first use
+    #[arg(long)]
     any_database: bool,
+    /// JSON config: {"tokens", "tick_ms", "any_database", "databases"}
+    #[arg(long, value_name = "FILE")]
     config: Option<String>,
+    /// Duration of each deployment state in ms (default 500)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(..=3_600_000))]
     tick_ms: Option<u64>,
+    /// Benchmark mode: tick 0, no request log/logging
+    #[arg(long)]
     fast: bool,
+    /// No logs on stderr
+    #[arg(long)]
     quiet: bool,
+    /// Exit when standard input closes (a test harness that dies, even by SIGKILL, takes the
+    /// mock with it)
+    #[arg(long)]
     exit_on_stdin_eof: bool,
+    /// Permit binding a non-loopback --host
+    #[arg(long)]
     allow_non_loopback: bool,
+    /// Serve HTTPS (certificate for 127.0.0.1, ::1, localhost signed by a CA generated at
+    /// start), plus three TLS-fault listeners
+    #[arg(long)]
     tls: bool,
+    /// With --tls: write the CA certificate to DIR/ca.pem (DIR is created; default: a fresh
+    /// <tmp>/qovery-mock-<pid>-<random>)
+    #[arg(long, value_name = "DIR", requires = "tls", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     tls_dir: Option<String>,
+}
+
+fn token_arg(t: &str) -> Result<String, String> {
+    check_token(t).map(|()| t.to_owned())
+}
+
+fn uuid_arg(v: &str) -> Result<String, String> {
+    parse_uuid(v).ok_or_else(|| "not a UUID".to_owned())
 }
 
 enum Parsed {
     Run(Args),
-    Exit(&'static str),
+    /// --help or --version: the text to print.
+    Exit(String),
 }
 
-/// Parses the command line. Error messages never echo values (a value may be
-/// a token).
+/// Parses the command line. Error messages never echo values (a value may be a token): they
+/// name the kind of mistake and the option, from clap's error context, never clap's own
+/// rendering (which quotes the offending value).
 fn parse_args(argv: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
-    let mut a = Args::default();
-    let mut it = argv.into_iter();
-    while let Some(arg) = it.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-            _ => (arg.clone(), None),
-        };
-        let takes_value = matches!(
-            flag.as_str(),
-            "--host" | "--port" | "--token" | "--database" | "--config" | "--tick-ms" | "--tls-dir"
-        );
-        if !takes_value && inline.is_some() {
-            return Err(format!("{flag} does not take a value"));
+    let argv = std::iter::once("qovery-mock".to_owned()).chain(argv);
+    match Args::try_parse_from(argv) {
+        Ok(a) => Ok(Parsed::Run(a)),
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            Ok(Parsed::Exit(e.render().to_string()))
         }
-        let mut value = || -> Result<String, String> {
-            match inline.clone() {
-                Some(v) => Ok(v),
-                None => it.next().ok_or_else(|| format!("{flag} needs a value")),
-            }
-        };
-        match flag.as_str() {
-            "--host" => a.host = Some(value()?),
-            "--port" => {
-                a.port = value()?
-                    .parse()
-                    .map_err(|_| "--port must be a number between 0 and 65535".to_string())?
-            }
-            "--token" => {
-                let t = value()?;
-                check_token(&t).map_err(|e| format!("--token: {e}"))?;
-                a.tokens.push(t);
-            }
-            "--database" => {
-                let v = value()?;
-                let id =
-                    parse_uuid(&v).ok_or_else(|| format!("--database: {v:?} is not a UUID"))?;
-                a.databases.push(id);
-            }
-            "--config" => a.config = Some(value()?),
-            "--tls-dir" => {
-                let d = value()?;
-                if d.is_empty() {
-                    return Err("--tls-dir must not be empty".into());
-                }
-                a.tls_dir = Some(d);
-            }
-            "--tls" => a.tls = true,
-            "--tick-ms" => {
-                let t: u64 = value()?
-                    .parse()
-                    .map_err(|_| "--tick-ms must be a non-negative integer".to_string())?;
-                if t > 3_600_000 {
-                    return Err("--tick-ms must be <= 3600000".into());
-                }
-                a.tick_ms = Some(t);
-            }
-            "--any-database" => a.any_database = true,
-            "--fast" => a.fast = true,
-            "--quiet" => a.quiet = true,
-            "--exit-on-stdin-eof" => a.exit_on_stdin_eof = true,
-            "--allow-non-loopback" => a.allow_non_loopback = true,
-            "-h" | "--help" => return Ok(Parsed::Exit(USAGE)),
-            "-V" | "--version" => {
-                return Ok(Parsed::Exit(concat!(
-                    "qovery-mock ",
-                    env!("CARGO_PKG_VERSION"),
-                    "\n"
-                )))
-            }
-            f if f.starts_with('-') => return Err(format!("unknown option {f}")),
-            _ => return Err("unexpected positional argument (see --help)".into()),
+        Err(e) => {
+            let what = e.kind().as_str().unwrap_or("invalid command line");
+            // The option's name as declared (`--port <P>`), never what was typed.
+            let arg = match e.get(ContextKind::InvalidArg) {
+                Some(ContextValue::String(arg)) if arg.starts_with('-') => arg.clone(),
+                Some(ContextValue::Strings(args)) => args.join(", "),
+                _ => return Err(what.to_owned()),
+            };
+            // Our own value checks (token_arg, uuid_arg) say why, without the value.
+            Err(match std::error::Error::source(&e) {
+                Some(why) if e.kind() == ErrorKind::ValueValidation => format!("{arg}: {why}"),
+                _ => format!("{what}: {arg}"),
+            })
         }
     }
-    if a.tls_dir.is_some() && !a.tls {
-        return Err("--tls-dir needs --tls".into());
-    }
-    Ok(Parsed::Run(a))
 }
 
 /// The temporary TLS directory this process created (removed on stdin EOF).
