@@ -27,7 +27,10 @@ use pyo3_async_runtimes::TaskLocals;
 use qovery_redeploy as core;
 use qovery_redeploy::{CancelToken, DeploymentStatus, RedeployOptions, WaitOptions};
 
-use super::{check_callable, database_id, seconds, to_py_err, with_accepted, PyClient, PyStatus};
+use crate::args::{check_callable, database_id, seconds};
+use crate::client::{with_accepted, PyClient};
+use crate::error::to_py_err;
+use crate::status::PyStatus;
 
 /// The core's runtime, as pyo3-async-runtimes sees it. Looked up on every spawn, so a forked
 /// child uses its own runtime (the core rebuilds it there).

@@ -1,0 +1,65 @@
+//! Argument checks: Python arguments turned into what the core takes. A value refused raises
+//! `InvalidInputError`, a value of the wrong type `TypeError`, before any I/O.
+
+use std::time::Duration;
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+
+use crate::error::invalid_input;
+use crate::types::types;
+
+/// Seconds from Python as a `Duration`: finite, not negative (positive unless `zero_ok`), and
+/// small enough that adding it to the clock cannot overflow.
+pub(crate) fn seconds(py: Python<'_>, name: &str, value: f64, zero_ok: bool) -> PyResult<Duration> {
+    const MAX: f64 = 1e9;
+    let ok = value.is_finite() && value <= MAX && (value > 0.0 || (zero_ok && value == 0.0));
+    if !ok {
+        let want = if zero_ok { "0 or more" } else { "more than 0" };
+        return Err(invalid_input(
+            py,
+            format!("{name} must be a number of seconds, {want} and at most {MAX:e}, not {value}"),
+        ));
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+/// A `str` argument as UTF-8. A `str` holding lone surrogates (how Python keeps undecodable
+/// bytes) is refused with `InvalidInputError`, never echoed: it may be the token.
+pub(crate) fn utf8_arg(
+    py: Python<'_>,
+    name: &str,
+    value: &Bound<'_, PyString>,
+) -> PyResult<String> {
+    value.to_cow().map(|c| c.into_owned()).map_err(|_| {
+        invalid_input(
+            py,
+            format!("{name} is not valid UTF-8 (it holds surrogates, e.g. from undecodable bytes)"),
+        )
+    })
+}
+
+/// A database id given as `str` or `uuid.UUID`.
+pub(crate) fn database_id(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(text) = value.cast::<PyString>() {
+        return utf8_arg(py, "database_id", text);
+    }
+    if value.is_instance(types(py)?.uuid.bind(py))? {
+        return value.str()?.extract();
+    }
+    Err(PyTypeError::new_err(format!(
+        "database_id must be a str or uuid.UUID, not {}",
+        value.get_type().name()?
+    )))
+}
+
+pub(crate) fn check_callable(py: Python<'_>, callback: Option<&Py<PyAny>>) -> PyResult<()> {
+    match callback {
+        Some(cb) if !cb.bind(py).is_callable() => Err(PyTypeError::new_err(format!(
+            "on_progress must be callable or None, not {}",
+            cb.bind(py).get_type().name()?
+        ))),
+        _ => Ok(()),
+    }
+}
