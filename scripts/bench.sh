@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark (issue 6, bench/README.md), from a fresh clone, in one command:
+# The benchmark (bench/README.md), from a fresh clone, in one command:
 #
 #   scripts/bench.sh          full run: release builds, every contender side by side against
 #                             qovery-mock; rewrites the results section of bench/README.md,

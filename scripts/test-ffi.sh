@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every test of the C ABI (issue 3), from a fresh clone, in one command:
+# Every test of the C ABI, from a fresh clone, in one command:
 #
 #   scripts/test-ffi.sh
 #

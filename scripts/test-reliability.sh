@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reliability checks (issue 5), bounded for CI or at full size:
+# Reliability checks, bounded for CI or at full size:
 #
 #   scripts/test-reliability.sh [smoke|long]
 #

@@ -307,7 +307,7 @@ impl Io<'_> {
 
     /// With `--json`, an error as one JSON object on stdout (see AFTER_HELP), so that a
     /// script can parse every outcome. The status is the server's, verbatim (if it is JSON).
-    fn json_error(&mut self, failure: &Failure, code: i32) {
+    fn json_error(&mut self, failure: &CommandError, code: i32) {
         let error = serde_json::json!({
             "kind": failure.name,
             "message": self.clean(&failure.line),
@@ -631,7 +631,7 @@ fn usage_error(e: clap::Error, json: bool, io: &mut Io) -> i32 {
 
 /// An error: its kind, the line that tells it (the error plus what this command knows), and
 /// the status it carries, if any.
-struct Failure {
+struct CommandError {
     kind: ErrorKind,
     /// The kind's name as printed (`usage` for clap's errors, otherwise the kind's own).
     name: &'static str,
@@ -644,9 +644,9 @@ struct Failure {
     accepted: Option<bool>,
 }
 
-impl From<Error> for Failure {
-    fn from(error: Error) -> Failure {
-        Failure {
+impl From<Error> for CommandError {
+    fn from(error: Error) -> CommandError {
+        CommandError {
             kind: error.kind(),
             name: error.kind().name(),
             line: error.to_string(),
@@ -663,7 +663,7 @@ fn execute(
     cancel: Option<&dyn Cancel>,
     env: &Env,
     io: &mut Io,
-) -> Result<(), Failure> {
+) -> Result<(), CommandError> {
     let database_id = parse_database_id(&args.database_id)?
         .hyphenated()
         .to_string();
@@ -680,8 +680,8 @@ fn execute(
         cancel,
     };
     // Adds what this command knows to an error's own text.
-    let explain = |error: Error, accepted: bool| -> Failure {
-        let mut failure = Failure::from(error);
+    let explain = |error: Error, accepted: bool| -> CommandError {
+        let mut failure = CommandError::from(error);
         let error_status = failure.status.as_deref();
         let line = &mut failure.line;
         let going_on = if accepted && !args.status {
@@ -728,7 +728,7 @@ fn execute(
         }
         .map_err(|e| explain(e, false))?;
         if status.accepted_unreadable() {
-            // Issue 10: a 2xx answer means accepted, whatever its body. Success (exit 0),
+            // A 2xx answer means accepted, whatever its body. Success (exit 0),
             // said plainly, so that no script retries it into a second redeploy.
             io.warn(ACCEPTED_UNREADABLE);
         }
@@ -871,7 +871,7 @@ fn is_loopback(url: &str) -> bool {
 
 /// The API base URL: --api-url, else QOVERY_API_URL, else the default. One without a scheme
 /// (`api.qovery.com`) is refused here, with the fix, before the client says it in URL terms.
-fn api_url(args: &Args, env: &Env) -> Result<String, Failure> {
+fn api_url(args: &Args, env: &Env) -> Result<String, CommandError> {
     let (url, source) = match (&args.api_url, env.url.as_ref().filter(|u| !u.is_empty())) {
         (Some(url), _) => (url.clone(), "--api-url"),
         (None, Some(url)) => (
@@ -892,7 +892,7 @@ fn api_url(args: &Args, env: &Env) -> Result<String, Failure> {
     Ok(url)
 }
 
-fn build_client(args: &Args, env: &Env, url: &str) -> Result<Client, Failure> {
+fn build_client(args: &Args, env: &Env, url: &str) -> Result<Client, CommandError> {
     let token = match env.token.as_ref().filter(|t| !t.is_empty()) {
         None => {
             return Err(invalid(format!(
@@ -931,12 +931,12 @@ fn build_client(args: &Args, env: &Env, url: &str) -> Result<Client, Failure> {
 }
 
 /// A usage error found here (the core's errors cannot be built outside it).
-fn invalid(line: String) -> Failure {
+fn invalid(line: String) -> CommandError {
     invalid_kind(line, ErrorKind::InvalidInput.name())
 }
 
-fn invalid_kind(line: String, name: &'static str) -> Failure {
-    Failure {
+fn invalid_kind(line: String, name: &'static str) -> CommandError {
+    CommandError {
         kind: ErrorKind::InvalidInput,
         name,
         line,

@@ -550,7 +550,7 @@ fn busy_server_errors_and_unknown_outcomes_have_their_codes() {
     }
 }
 
-/// Issue 10: a redeploy answered 2xx is accepted whatever its body: exit 0, a warning on
+/// A redeploy answered 2xx is accepted whatever its body: exit 0, a warning on
 /// stderr, the body as received with --json, and --wait goes on waiting. Never resent.
 #[test]
 fn an_accepted_redeploy_with_an_unreadable_body_is_a_success_with_a_warning() {

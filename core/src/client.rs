@@ -14,7 +14,7 @@ use crate::error::{clean_server_text, Error, ErrorKind};
 use crate::model::{error_detail, DeploymentStatus};
 use crate::origin::Origin;
 use crate::retry::{parse_retry_after, Attempt, Method, RetryPolicy};
-use crate::transport::{Failure, ProxySetting, Response, Settings, Stage, Transport};
+use crate::transport::{ExchangeError, ProxySetting, Response, Settings, Stage, Transport};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.qovery.com";
 pub const ENV_TOKEN: &str = "QOVERY_API_TOKEN";
@@ -428,7 +428,7 @@ impl Client {
         let path = format!("/database/{}/redeploy{query}", id.hyphenated());
         let result = match self.call(Method::Post, &path, deadline, options.cancel) {
             // A 2xx answer means accepted, whatever its body: reported as such, never as a
-            // failure a caller might retry (issue 10). `e` is already redacted.
+            // failure a caller might retry. `e` is already redacted.
             Err(e)
                 if e.kind() == ErrorKind::Decode
                     && e.http_status().is_some_and(|s| (200..300).contains(&s)) =>
@@ -586,7 +586,7 @@ impl Client {
     }
 
     /// An exchange that did not produce a complete answer.
-    fn error_for_failure(&self, method: Method, failure: Failure) -> (Error, Attempt) {
+    fn error_for_failure(&self, method: Method, failure: ExchangeError) -> (Error, Attempt) {
         let message = failure.message;
         let attempt = Attempt {
             stage: failure.stage,

@@ -7,7 +7,7 @@
 //!
 //! The reader is tolerant: only `state` is load-bearing. A field out of range for its Rust
 //! type, of an unexpected JSON type or malformed reads as unknown (`None`) and is named in a
-//! debug log line; it never makes the whole body unreadable (issue 10: a server answering
+//! debug log line; it never makes the whole body unreadable (a server answering
 //! `"deployment_requests_count": -74768455`, valid under the schema's plain `integer`, made
 //! every redeploy look failed).
 

@@ -52,15 +52,15 @@ pub(crate) enum Stage {
 }
 
 #[derive(Debug)]
-pub(crate) struct Failure {
+pub(crate) struct ExchangeError {
     pub stage: Stage,
     pub kind: ErrorKind,
     pub message: String,
 }
 
-impl Failure {
+impl ExchangeError {
     fn new(stage: Stage, kind: ErrorKind, message: impl Into<String>) -> Self {
-        Failure {
+        ExchangeError {
             stage,
             kind,
             message: message.into(),
@@ -153,14 +153,14 @@ impl Transport {
     }
 
     /// The reqwest client for this process.
-    fn client(&self) -> Result<reqwest::Client, Failure> {
+    fn client(&self) -> Result<reqwest::Client, ExchangeError> {
         let pid = std::process::id();
         let mut slot = self.client.lock().unwrap_or_else(|p| p.into_inner());
         if slot.0 != pid {
             // Forked: the inherited client's connections belong to the parent's runtime.
             // Leave them alone (dropping them would touch the parent's epoll set).
             let fresh = build_client(&self.origin, &self.settings, &self.tls)
-                .map_err(|e| Failure::new(Stage::NotSent, e.kind(), e.message()))?;
+                .map_err(|e| ExchangeError::new(Stage::NotSent, e.kind(), e.message()))?;
             std::mem::forget(std::mem::replace(&mut *slot, (pid, fresh)));
         }
         Ok(slot.1.clone())
@@ -187,9 +187,9 @@ impl Transport {
         path: &str,
         deadline: Instant,
         cancel: Option<&dyn Cancel>,
-    ) -> Result<Response, Failure> {
+    ) -> Result<Response, ExchangeError> {
         if Instant::now() >= deadline {
-            return Err(Failure::new(
+            return Err(ExchangeError::new(
                 Stage::NotSent,
                 ErrorKind::Timeout,
                 "deadline passed before sending",
@@ -215,18 +215,18 @@ impl Transport {
                     status => Stage::Answered(status),
                 };
                 Err(match stop {
-                    Stop::Cancelled => Failure::new(
+                    Stop::Cancelled => ExchangeError::new(
                         stage,
                         ErrorKind::Cancelled,
                         "cancelled while waiting for the answer",
                     ),
-                    Stop::Overran => Failure::new(
+                    Stop::Overran => ExchangeError::new(
                         stage,
                         ErrorKind::Timeout,
                         "timed out waiting for the answer",
                     ),
                     Stop::Unavailable(e) => {
-                        Failure::new(Stage::NotSent, e.kind(), e.message().to_owned())
+                        ExchangeError::new(Stage::NotSent, e.kind(), e.message().to_owned())
                     }
                 })
             }
@@ -300,12 +300,12 @@ async fn exchange(
     request: reqwest::RequestBuilder,
     deadline: Instant,
     answered: Arc<AtomicU16>,
-) -> Result<Response, Failure> {
+) -> Result<Response, ExchangeError> {
     let deadline = tokio::time::Instant::from_std(deadline);
     let sent = ATTEMPT_DEADLINE.scope(deadline, request.send());
     let mut response = match tokio::time::timeout_at(deadline + OUTER_GRACE, sent).await {
         Err(_) => {
-            return Err(Failure::new(
+            return Err(ExchangeError::new(
                 Stage::Sent,
                 ErrorKind::Timeout,
                 "timed out waiting for the answer",
@@ -318,7 +318,7 @@ async fn exchange(
     answered.store(status, Ordering::Release);
     let stage = Stage::Answered(status);
     if status == 101 {
-        return Err(Failure::new(
+        return Err(ExchangeError::new(
             stage,
             ErrorKind::Http,
             "unexpected protocol switch (HTTP 101)",
@@ -333,7 +333,7 @@ async fn exchange(
     let retry_after = header(reqwest::header::RETRY_AFTER);
     let location = header(reqwest::header::LOCATION);
     let too_large = || {
-        Failure::new(
+        ExchangeError::new(
             stage,
             ErrorKind::Decode,
             format!("answer body larger than the {} KiB limit", MAX_BODY / 1024),
@@ -349,14 +349,14 @@ async fn exchange(
     loop {
         match tokio::time::timeout_at(deadline, response.chunk()).await {
             Err(_) => {
-                return Err(Failure::new(
+                return Err(ExchangeError::new(
                     stage,
                     ErrorKind::Timeout,
                     "timed out reading the answer body",
                 ))
             }
             Ok(Err(e)) => {
-                return Err(Failure::new(
+                return Err(ExchangeError::new(
                     stage,
                     ErrorKind::Network,
                     format!(
@@ -492,7 +492,7 @@ fn describe(e: &reqwest::Error, skip: &[&str]) -> String {
 }
 
 /// Classifies a failure before an answer head: see the module docs and RELIABILITY.md.
-fn failure_for(e: &reqwest::Error) -> Failure {
+fn failure_for(e: &reqwest::Error) -> ExchangeError {
     let links = chain(e);
     let has_io = |kind: io::ErrorKind| {
         links.iter().any(|l| {
@@ -527,10 +527,10 @@ fn failure_for(e: &reqwest::Error) -> Failure {
             }
             _ => format!("cannot connect: {text}"),
         };
-        return Failure::new(Stage::NotSent, kind, message);
+        return ExchangeError::new(Stage::NotSent, kind, message);
     }
     if canceled {
-        return Failure::new(
+        return ExchangeError::new(
             Stage::NotSent,
             ErrorKind::Network,
             format!("the connection closed before the request was sent: {text}"),
@@ -543,5 +543,5 @@ fn failure_for(e: &reqwest::Error) -> Failure {
     } else {
         ErrorKind::Network
     };
-    Failure::new(Stage::Sent, kind, format!("no complete answer: {text}"))
+    ExchangeError::new(Stage::Sent, kind, format!("no complete answer: {text}"))
 }

@@ -458,7 +458,7 @@ fn http_faults_map_to_kinds_and_post_retry_counts() {
         }
         assert_eq!(seen_posts, posts, "{fault}: POSTs seen by the server");
     }
-    // Issue 10: 2xx answers that are not a Status were still accepted, and sent once.
+    // 2xx answers that are not a Status were still accepted, and sent once.
     for fault in [
         r#"{"on":"redeploy","kind":"malformed_json"}"#,
         r#"{"on":"redeploy","kind":"truncated_body"}"#,
@@ -581,7 +581,7 @@ fn a_server_closing_idle_connections_costs_no_duplicate() {
 }
 
 // ---------------------------------------------------------------------------------------
-// The remembered accepted redeploy (issue 12): a `wait_for_database` without `accepted` waits
+// The remembered accepted redeploy: a `wait_for_database` without `accepted` waits
 // for the deployment the client last had accepted for that database, not the previous one;
 // clones share the memory; an interrupted `redeploy_and_wait` can be resumed; the memory is
 // dropped once a wait saw the deployment end.

@@ -188,7 +188,7 @@ fn broken_bodies_are_decode_errors_naming_the_problem() {
     }
 }
 
-/// Issue 10: fields out of range, of the wrong type or malformed read as unknown, the rest
+/// Fields out of range, of the wrong type or malformed read as unknown, the rest
 /// intact. These bodies were decode errors before.
 #[test]
 fn fields_out_of_range_of_wrong_type_or_malformed_read_as_unknown() {

@@ -1,4 +1,4 @@
-//! Issue 10: bodies generated from the API's own `Status` schema parse, whatever the schema
+//! Bodies generated from the API's own `Status` schema parse, whatever the schema
 //! allows.
 //!
 //! The strategies are built at run time from the committed schema

@@ -55,7 +55,7 @@ fn expect(result: Result<qovery_redeploy::DeploymentStatus, Error>, kind: ErrorK
     err
 }
 
-/// Issue 10: a redeploy answered 2xx was accepted, whatever its body. The call succeeds with
+/// A redeploy answered 2xx was accepted, whatever its body. The call succeeds with
 /// a status marked `accepted_unreadable` carrying what was received; no secret is logged.
 fn expect_accepted(
     result: Result<qovery_redeploy::DeploymentStatus, Error>,

@@ -10,7 +10,7 @@ use qovery::{CancelToken, Client, DeploymentStatus, RedeployOptions, WaitOptions
 
 use crate::client::{millis, qovery_client};
 use crate::ffi::{self, Handle};
-use crate::panic::Failure;
+use crate::panic::CallError;
 use crate::result::{qovery_result, ResultData};
 
 /// A flag that makes the calls using it stop early with `QOVERY_ERR_CANCELLED` (they check it
@@ -103,14 +103,14 @@ pub type qovery_progress_callback =
 
 /// Reads an options struct: NULL means the defaults; a `struct_size` smaller than this
 /// version's struct is refused.
-fn read_options<T>(ptr: *const T, name: &str) -> Result<Option<T>, Failure> {
+fn read_options<T>(ptr: *const T, name: &str) -> Result<Option<T>, CallError> {
     if ptr.is_null() {
         return Ok(None);
     }
     // Every version of an options struct starts with `size_t struct_size`.
     let size = *ffi::non_null(ptr.cast::<usize>(), name)?;
     if size < size_of::<T>() {
-        return Err(Failure::invalid(format!(
+        return Err(CallError::invalid(format!(
             "{name}->struct_size is {size}, expected at least {} (fill the struct with its _init function)",
             size_of::<T>()
         )));
@@ -123,7 +123,7 @@ fn read_options<T>(ptr: *const T, name: &str) -> Result<Option<T>, Failure> {
 fn cancel_token(
     ptr: *const qovery_cancel_token,
     name: &str,
-) -> Result<Option<CancelToken>, Failure> {
+) -> Result<Option<CancelToken>, CallError> {
     if ptr.is_null() {
         return Ok(None);
     }
@@ -137,7 +137,7 @@ struct RedeployArgs {
 }
 
 impl RedeployArgs {
-    fn read(ptr: *const qovery_redeploy_options) -> Result<RedeployArgs, Failure> {
+    fn read(ptr: *const qovery_redeploy_options) -> Result<RedeployArgs, CallError> {
         let Some(o) = read_options(ptr, "redeploy_options")? else {
             return Ok(RedeployArgs {
                 apply_immediately: None,
@@ -149,7 +149,7 @@ impl RedeployArgs {
             1 => Some(true),
             2 => Some(false),
             other => {
-                return Err(Failure::invalid(format!(
+                return Err(CallError::invalid(format!(
                     "redeploy_options->apply_immediately is {other}, expected a qovery_apply_immediately value"
                 )))
             }
@@ -177,7 +177,7 @@ struct WaitArgs<'a> {
 }
 
 impl<'a> WaitArgs<'a> {
-    fn read(ptr: *const qovery_wait_options) -> Result<WaitArgs<'a>, Failure> {
+    fn read(ptr: *const qovery_wait_options) -> Result<WaitArgs<'a>, CallError> {
         let defaults = WaitOptions::default();
         let Some(o) = read_options(ptr, "wait_options")? else {
             return Ok(WaitArgs {
@@ -193,7 +193,7 @@ impl<'a> WaitArgs<'a> {
         } else {
             let result = ffi::handle(o.accepted, "wait_options->accepted")?;
             let status = result.status.as_ref().ok_or_else(|| {
-                Failure::invalid("wait_options->accepted holds no status (it is an error result)")
+                CallError::invalid("wait_options->accepted holds no status (it is an error result)")
             })?;
             Some(&status.status)
         };
@@ -237,7 +237,7 @@ fn progress(
     }
 }
 
-fn client_ref<'a>(ptr: *const qovery_client) -> Result<&'a Client, Failure> {
+fn client_ref<'a>(ptr: *const qovery_client) -> Result<&'a Client, CallError> {
     ffi::handle(ptr, "client")
 }
 
@@ -394,13 +394,13 @@ pub extern "C" fn qovery_cancel_token_free(token: *mut qovery_cancel_token) {
 }
 
 impl crate::panic::FfiReturn for *mut qovery_cancel_token {
-    fn from_failure(_: Failure) -> Self {
+    fn from_failure(_: CallError) -> Self {
         ptr::null_mut()
     }
 }
 
 impl crate::panic::FfiReturn for *mut crate::client::qovery_client_options {
-    fn from_failure(_: Failure) -> Self {
+    fn from_failure(_: CallError) -> Self {
         ptr::null_mut()
     }
 }

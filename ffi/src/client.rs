@@ -7,7 +7,7 @@ use qovery::{AuthScheme, Client, ClientBuilder};
 
 use crate::code::qovery_code;
 use crate::ffi::{self, Handle};
-use crate::panic::Failure;
+use crate::panic::CallError;
 use crate::result::{qovery_result, ResultData};
 
 /// How the token is presented in the `Authorization` header
@@ -50,7 +50,7 @@ pub struct qovery_client_options {
 
 pub(crate) struct ClientOptions {
     builder: ClientBuilder,
-    error: Option<Failure>,
+    error: Option<CallError>,
 }
 
 impl Handle for qovery_client_options {
@@ -61,8 +61,8 @@ impl ClientOptions {
     /// Runs one setter; the first refused value is remembered for `qovery_client_new`.
     fn set(
         &mut self,
-        change: impl FnOnce(ClientBuilder) -> Result<ClientBuilder, Failure>,
-    ) -> Result<qovery_code, Failure> {
+        change: impl FnOnce(ClientBuilder) -> Result<ClientBuilder, CallError>,
+    ) -> Result<qovery_code, CallError> {
         let builder = std::mem::take(&mut self.builder);
         // On a refusal the builder is lost, but the remembered error makes any
         // `qovery_client_new` fail, so nothing is ever built from the partial settings.
@@ -150,7 +150,7 @@ pub extern "C" fn qovery_client_options_set_auth_scheme(
                 1 => AuthScheme::Token,
                 2 => AuthScheme::Bearer,
                 other => {
-                    return Err(Failure::invalid(format!(
+                    return Err(CallError::invalid(format!(
                         "unknown auth scheme {other} (expected QOVERY_AUTH_AUTO, _TOKEN or _BEARER)"
                     )))
                 }
@@ -307,7 +307,7 @@ pub extern "C" fn qovery_client_new(
             if let Some(failure) = &options.error {
                 return Err(failure.clone());
             }
-            let client = options.builder.clone().build().map_err(|e| Failure {
+            let client = options.builder.clone().build().map_err(|e| CallError {
                 code: qovery_code::for_kind(e.kind())
                     .unwrap_or(qovery_code::QOVERY_ERR_INVALID_ARGUMENT),
                 message: e.to_string(),

@@ -8,7 +8,7 @@
 use std::ffi::CStr;
 use std::os::raw::c_char;
 
-use crate::panic::Failure;
+use crate::panic::CallError;
 
 /// An opaque C type standing for a boxed `Self::Rust`.
 pub(crate) trait Handle: Sized {
@@ -31,13 +31,13 @@ pub(crate) fn free<H: Handle>(ptr: *mut H) {
 
 /// THE NULL check: every pointer argument goes through here. `name` is the C parameter name
 /// used in the message.
-pub(crate) fn non_null<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, Failure> {
+pub(crate) fn non_null<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, CallError> {
     // SAFETY: non-NULL pointers from C point to a live, aligned `T` (header contract).
-    unsafe { ptr.as_ref() }.ok_or_else(|| Failure::null(name))
+    unsafe { ptr.as_ref() }.ok_or_else(|| CallError::null(name))
 }
 
 /// A handle argument, borrowed for the duration of the call.
-pub(crate) fn handle<'a, H: Handle>(ptr: *const H, name: &str) -> Result<&'a H::Rust, Failure> {
+pub(crate) fn handle<'a, H: Handle>(ptr: *const H, name: &str) -> Result<&'a H::Rust, CallError> {
     non_null(ptr.cast::<H::Rust>(), name)
 }
 
@@ -45,7 +45,7 @@ pub(crate) fn handle<'a, H: Handle>(ptr: *const H, name: &str) -> Result<&'a H::
 pub(crate) fn handle_mut<'a, H: Handle>(
     ptr: *mut H,
     name: &str,
-) -> Result<&'a mut H::Rust, Failure> {
+) -> Result<&'a mut H::Rust, CallError> {
     non_null(ptr.cast_const().cast::<H::Rust>(), name)?;
     // SAFETY: non-NULL (checked above) and, by contract, a live handle no other thread is
     // using during this call.
@@ -54,12 +54,12 @@ pub(crate) fn handle_mut<'a, H: Handle>(
 
 /// A NUL-terminated UTF-8 string argument. NULL is `QOVERY_ERR_NULL_PARAMETER`, anything not
 /// UTF-8 is `QOVERY_ERR_INVALID_ARGUMENT`.
-pub(crate) fn string<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Failure> {
+pub(crate) fn string<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, CallError> {
     non_null(ptr, name)?;
     // SAFETY: non-NULL, and by contract NUL-terminated and valid for the call.
     let text = unsafe { CStr::from_ptr(ptr) };
     text.to_str().map_err(|e| {
-        Failure::invalid(format!(
+        CallError::invalid(format!(
             "{name} is not valid UTF-8 (invalid byte at offset {})",
             e.valid_up_to()
         ))
@@ -67,7 +67,7 @@ pub(crate) fn string<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Fail
 }
 
 /// Writes `value` to an out-parameter; NULL is `QOVERY_ERR_NULL_PARAMETER`.
-pub(crate) fn write_out<T>(out: *mut T, name: &str, value: T) -> Result<(), Failure> {
+pub(crate) fn write_out<T>(out: *mut T, name: &str, value: T) -> Result<(), CallError> {
     non_null(out.cast_const(), name)?;
     // SAFETY: non-NULL and, by contract, valid for writes of a `T`.
     unsafe { out.write(value) };

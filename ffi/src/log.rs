@@ -11,7 +11,7 @@ use std::os::raw::{c_char, c_void};
 use std::sync::RwLock;
 
 use crate::code::qovery_code;
-use crate::panic::Failure;
+use crate::panic::CallError;
 
 /// How much the log callback gets; each level includes the ones above it.
 #[repr(u32)]
@@ -115,7 +115,7 @@ pub extern "C" fn qovery_log_set_callback(
             4 => log::LevelFilter::Debug,
             5 => log::LevelFilter::Trace,
             other => {
-                return Err(Failure::invalid(format!(
+                return Err(CallError::invalid(format!(
                     "level {other} is not a qovery_log_level"
                 )))
             }

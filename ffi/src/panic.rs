@@ -10,33 +10,33 @@ use crate::code::qovery_code;
 /// Why an exported function stopped early: the code, and the message a result handle (or
 /// `qovery_client_new`'s error) carries.
 #[derive(Debug, Clone)]
-pub(crate) struct Failure {
+pub(crate) struct CallError {
     pub(crate) code: qovery_code,
     pub(crate) message: String,
 }
 
-impl Failure {
-    pub(crate) fn null(name: &str) -> Failure {
-        Failure {
+impl CallError {
+    pub(crate) fn null(name: &str) -> CallError {
+        CallError {
             code: qovery_code::QOVERY_ERR_NULL_PARAMETER,
             message: format!("{name} is NULL"),
         }
     }
 
-    pub(crate) fn invalid(message: impl Into<String>) -> Failure {
-        Failure {
+    pub(crate) fn invalid(message: impl Into<String>) -> CallError {
+        CallError {
             code: qovery_code::QOVERY_ERR_INVALID_ARGUMENT,
             message: message.into(),
         }
     }
 
-    pub(crate) fn panic(payload: Box<dyn Any + Send>) -> Failure {
+    pub(crate) fn panic(payload: Box<dyn Any + Send>) -> CallError {
         let what = payload
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown cause".to_owned());
-        Failure {
+        CallError {
             code: qovery_code::QOVERY_ERR_PANIC,
             message: format!("internal error (panic) in qovery_redeploy: {what}"),
         }
@@ -47,55 +47,55 @@ impl Failure {
 /// `qovery_code`, a result handle holding the failure for the calls, NULL / false / 0 for
 /// getters and constructors.
 pub(crate) trait FfiReturn {
-    fn from_failure(failure: Failure) -> Self;
+    fn from_failure(failure: CallError) -> Self;
 }
 
 impl FfiReturn for qovery_code {
-    fn from_failure(failure: Failure) -> Self {
+    fn from_failure(failure: CallError) -> Self {
         failure.code
     }
 }
 
 impl FfiReturn for *const c_char {
-    fn from_failure(_: Failure) -> Self {
+    fn from_failure(_: CallError) -> Self {
         ptr::null()
     }
 }
 
 impl FfiReturn for bool {
-    fn from_failure(_: Failure) -> Self {
+    fn from_failure(_: CallError) -> Self {
         false
     }
 }
 
 impl FfiReturn for u16 {
-    fn from_failure(_: Failure) -> Self {
+    fn from_failure(_: CallError) -> Self {
         0
     }
 }
 
 impl FfiReturn for usize {
-    fn from_failure(_: Failure) -> Self {
+    fn from_failure(_: CallError) -> Self {
         0
     }
 }
 
 impl FfiReturn for () {
-    fn from_failure(_: Failure) -> Self {}
+    fn from_failure(_: CallError) -> Self {}
 }
 
-/// Runs the body, a block evaluating to `Result<T, Failure>`, so that neither a panic nor a
+/// Runs the body, a block evaluating to `Result<T, CallError>`, so that neither a panic nor a
 /// failure crosses the ABI: `Err(failure)` and a caught panic are both turned into the
 /// function's failure value by [`FfiReturn`]. `return Err(..)` and `?` work inside the block.
 macro_rules! ffi_guard {
     ($body:block) => {
         match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(
-            || -> ::std::result::Result<_, $crate::panic::Failure> { $body },
+            || -> ::std::result::Result<_, $crate::panic::CallError> { $body },
         )) {
             Ok(Ok(value)) => value,
             Ok(Err(failure)) => $crate::panic::FfiReturn::from_failure(failure),
             Err(payload) => {
-                $crate::panic::FfiReturn::from_failure($crate::panic::Failure::panic(payload))
+                $crate::panic::FfiReturn::from_failure($crate::panic::CallError::panic(payload))
             }
         }
     };
@@ -115,7 +115,7 @@ mod tests {
     }
 
     fn fails() -> *const c_char {
-        ffi_guard!({ Err(Failure::null("x")) })
+        ffi_guard!({ Err(CallError::null("x")) })
     }
 
     #[test]
@@ -123,7 +123,7 @@ mod tests {
         assert_eq!(panics(false), qovery_code::QOVERY_OK);
         assert_eq!(panics(true), qovery_code::QOVERY_ERR_PANIC);
         assert!(fails().is_null());
-        let f = Failure::panic(Box::new("boom"));
+        let f = CallError::panic(Box::new("boom"));
         assert!(f.message.contains("boom"), "{}", f.message);
     }
 }

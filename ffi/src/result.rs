@@ -11,7 +11,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::code::qovery_code;
 use crate::ffi::{self, Handle};
-use crate::panic::Failure;
+use crate::panic::CallError;
 
 /// The outcome of one call: either a deployment status (code `QOVERY_OK`) or an error (any
 /// other code), which may also carry a status (`QOVERY_ERR_DEPLOYMENT_FAILED`: the final one;
@@ -227,7 +227,7 @@ impl ResultData {
         }
     }
 
-    pub(crate) fn failure(failure: Failure) -> ResultData {
+    pub(crate) fn failure(failure: CallError) -> ResultData {
         ResultData {
             code: failure.code,
             message: c_string(&failure.message),
@@ -254,16 +254,16 @@ impl ResultData {
 
 impl crate::panic::FfiReturn for *mut qovery_result {
     /// A call that fails before reaching the core still returns a result holding the code.
-    fn from_failure(failure: Failure) -> Self {
+    fn from_failure(failure: CallError) -> Self {
         ResultData::failure(failure).into_raw()
     }
 }
 
-fn data<'a>(result: *const qovery_result) -> Result<&'a ResultData, Failure> {
+fn data<'a>(result: *const qovery_result) -> Result<&'a ResultData, CallError> {
     ffi::handle(result, "result")
 }
 
-fn status<'a>(result: *const qovery_result) -> Result<Option<&'a StatusData>, Failure> {
+fn status<'a>(result: *const qovery_result) -> Result<Option<&'a StatusData>, CallError> {
     Ok(data(result)?.status.as_ref())
 }
 
@@ -275,12 +275,12 @@ fn c_ptr(text: Option<&CString>) -> *const c_char {
 fn status_str(
     result: *const qovery_result,
     field: impl FnOnce(&StatusData) -> Option<&CString>,
-) -> Result<*const c_char, Failure> {
+) -> Result<*const c_char, CallError> {
     Ok(c_ptr(status(result)?.and_then(field)))
 }
 
 /// Writes a present value to `out` and returns true; false (and `out` untouched) if absent.
-fn optional<T>(out: *mut T, value: Option<T>) -> Result<bool, Failure> {
+fn optional<T>(out: *mut T, value: Option<T>) -> Result<bool, CallError> {
     match value {
         Some(v) => ffi::write_out(out, "out", v).map(|()| true),
         None => Ok(false),

@@ -1,4 +1,4 @@
-//! Issue 10, the C ABI: bodies generated from the API's own `Status` schema parse through
+//! Bodies generated from the API's own `Status` schema parse through
 //! `qovery_status_from_json`, several thousand per run.
 //!
 //! The bodies come from the generator `core/tests/schema_props.rs` uses (the shared

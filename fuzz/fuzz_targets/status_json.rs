@@ -7,7 +7,7 @@
 //! - `to_json()` of a parsed status parses again and compares equal (`PartialEq` covers every
 //!   typed field), and serialising that copy gives the same text: unknown enum values,
 //!   `null`s and optional fields all survive the round trip;
-//! - issue 10, the tolerant reader's promise: any input that is a JSON object (as
+//! - the tolerant reader's promise: any input that is a JSON object (as
 //!   `serde_json::Value` reads it) with a string `state` parses, with that `state`, whatever
 //!   its other fields hold (out of range, wrong types, malformed).
 #![no_main]

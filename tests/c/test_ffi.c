@@ -788,7 +788,7 @@ static void test_retries(qovery_client *c) {
     CHECK(mock_count(id, "status") == 3);
 }
 
-/* Issue 10: the tolerant reader through the C ABI, without I/O. */
+/* The tolerant reader through the C ABI, without I/O. */
 static void test_status_from_json(void) {
     qovery_result *r = qovery_status_from_json(
         "{\"state\":\"DEPLOYING\",\"id\":\"not-a-uuid\",\"deployment_requests_count\":-74768455,"

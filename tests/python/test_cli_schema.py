@@ -1,4 +1,4 @@
-"""Issue 10 end to end: a redeploy answered 2xx is accepted, whatever the body, through the
+"""End to end: a redeploy answered 2xx is accepted, whatever the body, through the
 ``qovery-redeploy`` command and a real HTTP server.
 
 For each of ``CLI_SCHEMA_BODIES`` bodies (default 200) generated from the committed schema

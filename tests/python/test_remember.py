@@ -1,4 +1,4 @@
-"""Issue 12: the remembered accepted redeploy, `e.accepted`, and the small API fixes
+"""The remembered accepted redeploy, `e.accepted`, and the small API fixes
 (`__exit__` returns None, `detail` of an invalid input, `TimeoutError` out of `__all__`)."""
 
 from __future__ import annotations

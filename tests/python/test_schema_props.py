@@ -1,4 +1,4 @@
-"""Issue 10: Status bodies generated from the API's own schema parse, through the Python
+"""Status bodies generated from the API's own schema parse, through the Python
 package and through the C ABI (ctypes), whatever the schema allows.
 
 The bodies come from hypothesis-jsonschema, fed the committed schema
