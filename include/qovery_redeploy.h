@@ -333,7 +333,7 @@ typedef struct qovery_redeploy_options {
  * `qovery_wait_options_init()`, then change fields. Passing NULL instead means the defaults.
  *
  * `struct_size` as in `qovery_redeploy_options`. Durations are in milliseconds; values
- * above one year (e.g. `UINT64_MAX`) are capped to one year.
+ * above 30 days (e.g. `UINT64_MAX`) are capped to 30 days.
  */
 typedef struct qovery_wait_options {
   /**
@@ -511,21 +511,21 @@ qovery_code qovery_client_options_set_base_url(struct qovery_client_options *opt
 
 /**
  * Longest wait for a TCP connection, in milliseconds (default 10000; 0 is refused by
- * `qovery_client_new()`; values above one year are capped).
+ * `qovery_client_new()`; values above 30 days are capped).
  */
 qovery_code qovery_client_options_set_connect_timeout_ms(struct qovery_client_options *options,
                                                          uint64_t timeout_ms);
 
 /**
  * Longest one attempt may take, connecting to last byte, in milliseconds (default 30000;
- * 0 is refused by `qovery_client_new()`; values above one year are capped).
+ * 0 is refused by `qovery_client_new()`; values above 30 days are capped).
  */
 qovery_code qovery_client_options_set_request_timeout_ms(struct qovery_client_options *options,
                                                          uint64_t timeout_ms);
 
 /**
  * Longest one API call may take, retries and their waits included, in milliseconds
- * (default 60000; 0 is refused by `qovery_client_new()`; values above one year are capped).
+ * (default 60000; 0 is refused by `qovery_client_new()`; values above 30 days are capped).
  * A wait is bounded by its own timeout instead (`qovery_wait_options`).
  */
 qovery_code qovery_client_options_set_deadline_ms(struct qovery_client_options *options,

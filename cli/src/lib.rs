@@ -117,8 +117,6 @@ Examples:
 const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
 /// The default `--timeout` with `--wait`.
 const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-/// The largest duration any flag accepts (30 days): beyond it a typo is likelier than intent.
-const MAX_SECS: f64 = 30.0 * 24.0 * 3600.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Scheme {
@@ -208,7 +206,8 @@ struct Args {
 }
 
 /// A duration: seconds (`90`, fractions allowed: `0.2`, with or without an `s`: `1.5s`) or
-/// humantime units (`500ms`, `5m`, `1h30m`); positive, finite, at most 30 days.
+/// humantime units (`500ms`, `5m`, `1h30m`); within the core's bounds (positive, at most
+/// `MAX_DURATION`, 30 days).
 fn parse_secs(text: &str) -> Result<Duration, String> {
     let trimmed = text.trim();
     let number = trimmed.strip_suffix('s').unwrap_or(trimmed);
@@ -220,19 +219,9 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
             })?
             .as_secs_f64(),
     };
-    if !secs.is_finite() || secs <= 0.0 {
-        return Err(format!(
-            "{text:?} must be a positive, finite number of seconds"
-        ));
-    }
-    if secs > MAX_SECS {
-        return Err(format!("{text:?} is more than 30 days"));
-    }
-    let d = Duration::try_from_secs_f64(secs).map_err(|e| format!("{text:?}: {e}"))?;
-    if d.is_zero() {
-        return Err(format!("{text:?} is too small"));
-    }
-    Ok(d)
+    // The bounds are the core's, as for every skin.
+    qovery_redeploy::duration_from_secs(&format!("{text:?}"), secs, qovery_redeploy::Zero::Refused)
+        .map_err(|e| e.message().to_owned())
 }
 
 /// What `run` reads from the process environment, gathered once.

@@ -3,6 +3,7 @@
 mod auth;
 mod cancel;
 mod client;
+mod duration;
 mod error;
 mod model;
 mod origin;
@@ -18,6 +19,7 @@ pub use client::{
     parse_database_id, Client, ClientBuilder, RedeployOptions, DEFAULT_BASE_URL,
     DEFAULT_USER_AGENT, ENV_CA_BUNDLE, ENV_TOKEN, ENV_URL,
 };
+pub use duration::{duration_from_millis, duration_from_secs, Zero, MAX_DURATION};
 pub use error::{Error, ErrorKind};
 pub use model::{
     DeploymentStatus, ServiceAction, ServiceActionStatus, ServiceDeploymentStatus,

@@ -62,7 +62,7 @@ pub struct qovery_redeploy_options {
 /// `qovery_wait_options_init()`, then change fields. Passing NULL instead means the defaults.
 ///
 /// `struct_size` as in `qovery_redeploy_options`. Durations are in milliseconds; values
-/// above one year (e.g. `UINT64_MAX`) are capped to one year.
+/// above 30 days (e.g. `UINT64_MAX`) are capped to 30 days.
 #[repr(C)]
 pub struct qovery_wait_options {
     /// `sizeof(qovery_wait_options)`.

@@ -23,12 +23,10 @@ pub enum qovery_auth_scheme {
     QOVERY_AUTH_BEARER = 2,
 }
 
-/// Longest duration accepted by the `*_ms` settings; larger values (`UINT64_MAX` for
-/// "forever") are capped to it, one year.
-pub(crate) const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
-
+/// A `*_ms` setting as a `Duration`: the core's rule, larger values (`UINT64_MAX` for
+/// "forever") capped to the longest duration any setting takes, 30 days.
 pub(crate) fn millis(ms: u64) -> Duration {
-    Duration::from_millis(ms).min(MAX_DURATION)
+    qovery::duration_from_millis(ms)
 }
 
 /// Settings for `qovery_client_new()`: token, auth scheme, base URL, timeouts, retries, user
@@ -174,7 +172,7 @@ pub extern "C" fn qovery_client_options_set_base_url(
 }
 
 /// Longest wait for a TCP connection, in milliseconds (default 10000; 0 is refused by
-/// `qovery_client_new()`; values above one year are capped).
+/// `qovery_client_new()`; values above 30 days are capped).
 #[no_mangle]
 pub extern "C" fn qovery_client_options_set_connect_timeout_ms(
     options: *mut qovery_client_options,
@@ -186,7 +184,7 @@ pub extern "C" fn qovery_client_options_set_connect_timeout_ms(
 }
 
 /// Longest one attempt may take, connecting to last byte, in milliseconds (default 30000;
-/// 0 is refused by `qovery_client_new()`; values above one year are capped).
+/// 0 is refused by `qovery_client_new()`; values above 30 days are capped).
 #[no_mangle]
 pub extern "C" fn qovery_client_options_set_request_timeout_ms(
     options: *mut qovery_client_options,
@@ -198,7 +196,7 @@ pub extern "C" fn qovery_client_options_set_request_timeout_ms(
 }
 
 /// Longest one API call may take, retries and their waits included, in milliseconds
-/// (default 60000; 0 is refused by `qovery_client_new()`; values above one year are capped).
+/// (default 60000; 0 is refused by `qovery_client_new()`; values above 30 days are capped).
 /// A wait is bounded by its own timeout instead (`qovery_wait_options`).
 #[no_mangle]
 pub extern "C" fn qovery_client_options_set_deadline_ms(

@@ -7,22 +7,20 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
-use crate::error::invalid_input;
+use qovery_redeploy::{self as core, Zero};
+
+use crate::error::{invalid_input, to_py_err};
 use crate::types::types;
 
-/// Seconds from Python as a `Duration`: finite, not negative (positive unless `zero_ok`), and
-/// small enough that adding it to the clock cannot overflow.
+/// Seconds from Python as a `Duration`, by the core's one rule for durations
+/// (`duration_from_secs`: finite, not negative, positive unless `zero_ok`, at most 30 days).
 pub(crate) fn seconds(py: Python<'_>, name: &str, value: f64, zero_ok: bool) -> PyResult<Duration> {
-    const MAX: f64 = 1e9;
-    let ok = value.is_finite() && value <= MAX && (value > 0.0 || (zero_ok && value == 0.0));
-    if !ok {
-        let want = if zero_ok { "0 or more" } else { "more than 0" };
-        return Err(invalid_input(
-            py,
-            format!("{name} must be a number of seconds, {want} and at most {MAX:e}, not {value}"),
-        ));
-    }
-    Ok(Duration::from_secs_f64(value))
+    let zero = if zero_ok {
+        Zero::Allowed
+    } else {
+        Zero::Refused
+    };
+    core::duration_from_secs(name, value, zero).map_err(|e| to_py_err(py, &e))
 }
 
 /// A `str` argument as UTF-8. A `str` holding lone surrogates (how Python keeps undecodable
