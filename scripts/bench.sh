@@ -10,7 +10,7 @@
 #                             no timing assertion (only: every call succeeded, every part ran);
 #                             writes only under target/bench-smoke. Part of the test command.
 #
-# Installs what it needs: libcurl's headers (apt-get, only if curl/curl.h is missing), the
+# Installs what it needs: system packages with .ci/provision (libcurl's headers...), the
 # pinned Python packages of bench/requirements.txt into .venv (created if missing), our wheel
 # (the manylinux release wheel users install: `scripts/release.sh wheel`, into .venv).
 set -euo pipefail
@@ -25,18 +25,8 @@ esac
 started=$SECONDS
 step() { printf '\n==> bench %s: %s (%ds)\n' "$mode" "$*" $((SECONDS - started)); }
 
-step "system packages (gcc, libcurl headers, binutils)"
-missing=()
-command -v gcc >/dev/null || missing+=(gcc)
-command -v strip >/dev/null || missing+=(binutils)
-command -v curl >/dev/null || missing+=(curl) # the one-shot CLI part's other contender
-echo '#include <curl/curl.h>' | gcc -E -x c - >/dev/null 2>&1 || missing+=(libcurl4-openssl-dev)
-if [[ ${#missing[@]} -gt 0 ]]; then
-    sudo=
-    [[ $(id -u) == 0 ]] || sudo=sudo
-    $sudo apt-get update -qq
-    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+step "system packages (.ci/provision: gcc, libcurl headers, binutils, ...)"
+bash .ci/provision
 
 step "venv .venv and pinned packages (bench/requirements.txt)"
 if [[ ! -x .venv/bin/python ]]; then

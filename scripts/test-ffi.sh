@@ -11,8 +11,7 @@
 # consumer through CMake find_package (shared and static), Python ctypes, Go cgo `go vet` + `go test` of bindings/go.
 #
 # Prints one PASS/FAIL line per part and exits non-zero if any part failed. Missing system
-# tools (gcc, g++, cmake, make, pkg-config, valgrind, python3, go, curl, binutils, tinyproxy) are
-# installed with apt-get (Debian/Ubuntu) when possible.
+# tools (gcc, g++, cmake, pkg-config, valgrind, go, tinyproxy...) are installed by .ci/provision.
 # KEEP_WORK=1 keeps the temporary directory (logs, prefix, binaries).
 set -uo pipefail
 
@@ -70,24 +69,7 @@ blocked() {
 }
 
 ensure_tools() {
-    local missing=()
-    command -v gcc >/dev/null || missing+=(gcc)
-    command -v g++ >/dev/null || missing+=(g++)
-    command -v cmake >/dev/null || missing+=(cmake)
-    command -v make >/dev/null || missing+=(make)
-    command -v pkg-config >/dev/null || missing+=(pkg-config)
-    command -v valgrind >/dev/null || missing+=(valgrind)
-    command -v python3 >/dev/null || missing+=(python3)
-    command -v go >/dev/null || missing+=(golang-go)
-    command -v curl >/dev/null || missing+=(curl)
-    command -v tinyproxy >/dev/null || missing+=(tinyproxy)
-    command -v readelf >/dev/null && command -v nm >/dev/null || missing+=(binutils)
-    if [[ ${#missing[@]} -gt 0 ]]; then
-        echo "missing: ${missing[*]}"
-        local sudo=
-        [[ $(id -u) == 0 ]] || sudo=sudo
-        $sudo apt-get update && $sudo apt-get install -y --no-install-recommends "${missing[@]}" || return 1
-    fi
+    bash .ci/provision || return 1
     for tool in gcc g++ cmake pkg-config valgrind python3 go; do
         printf '%s: ' "$tool"
         case $tool in

@@ -24,15 +24,8 @@ export PATH="$VIRTUAL_ENV/bin:$PATH"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 python -m pip install -q -r tests/python/requirements.txt
 
-step "system packages, installed with apt-get if missing: tinyproxy (the real HTTP proxy of test_tls.py), debootstrap (the Debian bullseye root of test_release.py)"
-missing=()
-command -v tinyproxy >/dev/null || missing+=(tinyproxy)
-command -v debootstrap >/dev/null || missing+=(debootstrap)
-if [ ${#missing[@]} -gt 0 ]; then
-    sudo=
-    [ "$(id -u)" = 0 ] || sudo=sudo
-    $sudo apt-get update && $sudo apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+step "system packages (.ci/provision: tinyproxy for test_tls.py, debootstrap for test_release.py, ...)"
+bash .ci/provision
 tinyproxy -v
 
 step "cargo build -p qovery-mock -p qovery-redeploy-cli (the mock and the native CLI to compare with)"

@@ -110,7 +110,7 @@ cc_prog() { # cc_prog SOURCE OUTPUT EXTRA_FLAGS...
 build() {
     local tool
     for tool in gcc valgrind readelf python3; do
-        command -v "$tool" >/dev/null || { echo "$tool is missing (scripts/test-ffi.sh installs it with apt-get)"; return 1; }
+        command -v "$tool" >/dev/null || { echo "$tool is missing (.ci/provision installs it)"; return 1; }
     done
     cargo build --locked -p qovery-redeploy-ffi -p qovery-mock || return 1
     # The library's soname (libqovery_redeploy.so.0.1) next to the debug build, by symlink.

@@ -16,15 +16,8 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "system packages for the tests: tinyproxy (the real HTTP proxy of the proxy tests), debootstrap (the old-glibc root of tests/python/test_release.py)"
-missing=()
-command -v tinyproxy >/dev/null || missing+=(tinyproxy)
-command -v debootstrap >/dev/null || missing+=(debootstrap)
-if [[ ${#missing[@]} -gt 0 ]]; then
-    sudo=
-    [[ $(id -u) == 0 ]] || sudo=sudo
-    $sudo apt-get update && $sudo apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+step "system packages (.ci/provision: installs only what is missing)"
+bash .ci/provision
 tinyproxy -v
 
 step "Rust tests (core, mock, cli, ffi)"
