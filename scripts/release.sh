@@ -108,9 +108,18 @@ if want crates; then
     step "crates: cargo package (builds each packaged crate on its own)"
     dirty=()
     [[ ${RELEASE_ALLOW_DIRTY:-} == 1 ]] && dirty=(--allow-dirty)
-    cargo package --locked "${dirty[@]}" -p qovery-redeploy -p qovery-redeploy-cli
-    cp "$target_dir/package/qovery-redeploy-$version.crate" \
-        "$target_dir/package/qovery-redeploy-cli-$version.crate" dist/
+    # cargo verifies the cli crate against the just-packaged core through a local registry,
+    # and treats a registry crate of the same version as unchanged: its unpacked source under
+    # $CARGO_HOME/registry/src/-<hash>/ and its build would be reused, so a rerun would build
+    # against the previous core. Both go first (those nameless registries are only ever cargo
+    # package's overlays), and the verify builds get a target directory of their own, so that
+    # `cargo clean -p` there leaves the workspace's builds alone.
+    verify_dir=$target_dir/package-verify
+    rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/qovery-redeploy-"$version" "$verify_dir/package"
+    [[ ! -d $verify_dir ]] || cargo clean -q --target-dir "$verify_dir" -p qovery-redeploy -p qovery-redeploy-cli
+    cargo package --locked "${dirty[@]}" --target-dir "$verify_dir" -p qovery-redeploy -p qovery-redeploy-cli
+    cp "$verify_dir/package/qovery-redeploy-$version.crate" \
+        "$verify_dir/package/qovery-redeploy-cli-$version.crate" dist/
 fi
 
 step "SHA256SUMS"

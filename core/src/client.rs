@@ -20,6 +20,12 @@ pub const DEFAULT_BASE_URL: &str = "https://api.qovery.com";
 pub const ENV_TOKEN: &str = "QOVERY_API_TOKEN";
 pub const ENV_URL: &str = "QOVERY_API_URL";
 pub use crate::tls::ENV_CA_BUNDLE;
+/// Default longest wait for a TCP connection (capped by the request timeout).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default longest attempt.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default longest call, retries included (raised to the request timeout if that is longer).
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
 pub const DEFAULT_USER_AGENT: &str = concat!("qovery-redeploy/", env!("CARGO_PKG_VERSION"));
 
 /// Options of a redeploy request.
@@ -49,9 +55,11 @@ pub struct ClientBuilder {
     token_error: Option<String>,
     auth_scheme: AuthScheme,
     base_url: Option<String>,
-    connect_timeout: Duration,
+    /// `None`: derived from the request timeout at build (see `connect_timeout`).
+    connect_timeout: Option<Duration>,
     request_timeout: Duration,
-    deadline: Duration,
+    /// `None`: derived from the request timeout at build (see `deadline`).
+    deadline: Option<Duration>,
     max_retries: u32,
     user_agent: Option<String>,
     ca_file: Option<PathBuf>,
@@ -66,9 +74,9 @@ impl Default for ClientBuilder {
             token_error: None,
             auth_scheme: AuthScheme::Auto,
             base_url: None,
-            connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(30),
-            deadline: Duration::from_secs(60),
+            connect_timeout: None,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            deadline: None,
             max_retries: 2,
             user_agent: None,
             ca_file: None,
@@ -106,9 +114,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Longest wait for a TCP connection (default 10 s).
+    /// Longest wait for a TCP connection. Default: 10 s, or the request timeout if that is
+    /// shorter (a connection never gets longer than the whole attempt).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.connect_timeout = Some(timeout);
         self
     }
 
@@ -118,9 +127,11 @@ impl ClientBuilder {
         self
     }
 
-    /// Longest one call may take, retries and their waits included (default 60 s).
+    /// Longest one call may take, retries and their waits included. Default: 60 s, or the
+    /// request timeout if that is longer (so that a longer attempt set alone still gets to
+    /// run once).
     pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = deadline;
+        self.deadline = Some(deadline);
         self
     }
 
@@ -165,7 +176,16 @@ impl ClientBuilder {
         self
     }
 
+    /// The connect timeout and the deadline as set, or derived from the request timeout.
+    fn connect_timeout_and_deadline(&self) -> (Duration, Duration) {
+        (
+            (self.connect_timeout).unwrap_or(self.request_timeout.min(DEFAULT_CONNECT_TIMEOUT)),
+            (self.deadline).unwrap_or(self.request_timeout.max(DEFAULT_DEADLINE)),
+        )
+    }
+
     pub fn build(self) -> Result<Client, Error> {
+        let (connect_timeout, deadline) = self.connect_timeout_and_deadline();
         let env = |name: &str| -> Result<Option<String>, Error> {
             match std::env::var(name) {
                 Ok(v) if v.is_empty() => Ok(None),
@@ -198,9 +218,9 @@ impl ClientBuilder {
             (None, false) => DEFAULT_BASE_URL.to_owned(),
         };
         for (name, value) in [
-            ("connect timeout", self.connect_timeout),
+            ("connect timeout", connect_timeout),
             ("request timeout", self.request_timeout),
-            ("deadline", self.deadline),
+            ("deadline", deadline),
         ] {
             if value.is_zero() {
                 return Err(Error::invalid(format!("the {name} must be positive")));
@@ -231,7 +251,7 @@ impl ClientBuilder {
         let transport = Transport::new(
             origin,
             Settings {
-                connect_timeout: self.connect_timeout,
+                connect_timeout,
                 user_agent: user_agent.clone(),
                 authorization: token.header_value(scheme),
                 proxy: self.proxy,
@@ -245,7 +265,7 @@ impl ClientBuilder {
                 scheme,
                 user_agent,
                 request_timeout: self.request_timeout,
-                deadline: self.deadline,
+                deadline,
                 policy: RetryPolicy {
                     max_retries: self.max_retries,
                     ..RetryPolicy::default()
@@ -339,6 +359,16 @@ impl Client {
     /// A client configured from `QOVERY_API_TOKEN` and `QOVERY_API_URL`.
     pub fn from_env() -> Result<Client, Error> {
         ClientBuilder::default().from_env().build()
+    }
+
+    /// Longest one attempt may take (the builder's `request_timeout`).
+    pub fn request_timeout(&self) -> Duration {
+        self.inner.request_timeout
+    }
+
+    /// Retries after a failed attempt, where safe (the builder's `max_retries`).
+    pub fn max_retries(&self) -> u32 {
+        self.inner.policy.max_retries
     }
 
     pub fn base_url(&self) -> &str {
@@ -674,6 +704,36 @@ fn decode_status(response: &Response) -> Result<DeploymentStatus, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connect_timeout_and_deadline_follow_the_request_timeout_unless_set() {
+        let s = Duration::from_secs;
+        let b = ClientBuilder::default;
+        assert_eq!(b().connect_timeout_and_deadline(), (s(10), s(60)));
+        assert_eq!(
+            b().request_timeout(s(120)).connect_timeout_and_deadline(),
+            (s(10), s(120))
+        );
+        assert_eq!(
+            b().request_timeout(s(5)).connect_timeout_and_deadline(),
+            (s(5), s(60))
+        );
+        let set = b()
+            .request_timeout(s(120))
+            .deadline(s(90))
+            .connect_timeout(s(20));
+        assert_eq!(set.connect_timeout_and_deadline(), (s(20), s(90)));
+        // What build applies.
+        let c = b()
+            .token("t")
+            .base_url("http://127.0.0.1:9")
+            .request_timeout(s(120));
+        let c = c.build().unwrap();
+        assert_eq!(
+            (c.inner.request_timeout, c.inner.deadline),
+            (s(120), s(120))
+        );
+    }
 
     #[test]
     fn database_ids_must_be_uuids() {

@@ -17,7 +17,8 @@ pub use auth::{AuthScheme, Secret};
 pub use cancel::{Cancel, CancelToken, CANCEL_POLL};
 pub use client::{
     parse_database_id, Client, ClientBuilder, RedeployOptions, DEFAULT_BASE_URL,
-    DEFAULT_USER_AGENT, ENV_CA_BUNDLE, ENV_TOKEN, ENV_URL,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE, DEFAULT_REQUEST_TIMEOUT, DEFAULT_USER_AGENT,
+    ENV_CA_BUNDLE, ENV_TOKEN, ENV_URL,
 };
 pub use duration::{duration_from_millis, duration_from_secs, Zero, MAX_DURATION};
 pub use error::{Error, ErrorKind};

@@ -35,8 +35,8 @@ class AsyncClient:
         token: Optional[str] = None,
         base_url: Optional[str] = None,
         auth_scheme: Union[Literal["auto", "token", "bearer"], str] = "auto",
-        timeout: float = 30.0,
-        max_retries: int = 2,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
         user_agent: Optional[str] = None,
         *,
         connect_timeout: Optional[float] = None,
@@ -107,11 +107,11 @@ class AsyncClient:
     async def wait_for_database(
         self,
         database_id: Union[str, UUID],
-        timeout: float = 1800.0,
-        poll_interval: float = 3.0,
+        timeout: Optional[float] = None,
+        poll_interval: Optional[float] = None,
         on_progress: Optional[Callable[[DeploymentStatus], object]] = None,
         *,
-        settle_delay: float = 10.0,
+        settle_delay: Optional[float] = None,
         accepted: Optional[DeploymentStatus] = None,
     ) -> DeploymentStatus:
         """Polls until the deployment ends; see ``Client.wait_for_database``."""
@@ -124,11 +124,11 @@ class AsyncClient:
         self,
         database_id: Union[str, UUID],
         apply_immediately: Optional[bool] = None,
-        timeout: float = 1800.0,
-        poll_interval: float = 3.0,
+        timeout: Optional[float] = None,
+        poll_interval: Optional[float] = None,
         on_progress: Optional[Callable[[DeploymentStatus], object]] = None,
         *,
-        settle_delay: float = 10.0,
+        settle_delay: Optional[float] = None,
     ) -> DeploymentStatus:
         """Redeploys, then waits for that deployment; see ``Client.redeploy_and_wait``."""
         return await _native._aredeploy_and_wait(

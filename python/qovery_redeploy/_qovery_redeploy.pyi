@@ -137,8 +137,8 @@ class Client:
         token: str | None = None,
         base_url: str | None = None,
         auth_scheme: Literal["auto", "token", "bearer"] | str = "auto",
-        timeout: float = 30.0,
-        max_retries: int = 2,
+        timeout: float | None = None,
+        max_retries: int | None = None,
         user_agent: str | None = None,
         *,
         connect_timeout: float | None = None,
@@ -179,11 +179,11 @@ class Client:
     def wait_for_database(
         self,
         database_id: _DatabaseId,
-        timeout: float = 1800.0,
-        poll_interval: float = 3.0,
+        timeout: float | None = None,
+        poll_interval: float | None = None,
         on_progress: _ProgressCallback | None = None,
         *,
-        settle_delay: float = 10.0,
+        settle_delay: float | None = None,
         accepted: DeploymentStatus | None = None,
         cancel: _CancelEvent | None = None,
     ) -> DeploymentStatus: ...
@@ -191,11 +191,11 @@ class Client:
         self,
         database_id: _DatabaseId,
         apply_immediately: bool | None = None,
-        timeout: float = 1800.0,
-        poll_interval: float = 3.0,
+        timeout: float | None = None,
+        poll_interval: float | None = None,
         on_progress: _ProgressCallback | None = None,
         *,
-        settle_delay: float = 10.0,
+        settle_delay: float | None = None,
         cancel: _CancelEvent | None = None,
     ) -> DeploymentStatus: ...
 
@@ -209,19 +209,19 @@ def _adatabase_status(
 def _await_for_database(
     client: Client,
     database_id: _DatabaseId,
-    timeout: float,
-    poll_interval: float,
+    timeout: float | None,
+    poll_interval: float | None,
     on_progress: _ProgressCallback | None,
-    settle_delay: float,
+    settle_delay: float | None,
     accepted: DeploymentStatus | None,
 ) -> asyncio.Future[DeploymentStatus]: ...
 def _aredeploy_and_wait(
     client: Client,
     database_id: _DatabaseId,
     apply_immediately: bool | None,
-    timeout: float,
-    poll_interval: float,
+    timeout: float | None,
+    poll_interval: float | None,
     on_progress: _ProgressCallback | None,
-    settle_delay: float,
+    settle_delay: float | None,
 ) -> asyncio.Future[DeploymentStatus]: ...
 def _async_in_flight() -> int: ...

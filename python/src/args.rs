@@ -23,6 +23,25 @@ pub(crate) fn seconds(py: Python<'_>, name: &str, value: f64, zero_ok: bool) -> 
     core::duration_from_secs(name, value, zero).map_err(|e| to_py_err(py, &e))
 }
 
+/// A wait's timeout, poll interval and settle delay: each given one by the core's rule, each
+/// `None` the core's default (`WaitOptions::default()`).
+pub(crate) fn wait_durations(
+    py: Python<'_>,
+    timeout: Option<f64>,
+    poll_interval: Option<f64>,
+    settle_delay: Option<f64>,
+) -> PyResult<(Duration, Duration, Duration)> {
+    let d = core::WaitOptions::default();
+    let pick = |name: &str, value: Option<f64>, zero_ok: bool, default: Duration| {
+        value.map_or(Ok(default), |v| seconds(py, name, v, zero_ok))
+    };
+    Ok((
+        pick("timeout", timeout, false, d.timeout)?,
+        pick("poll_interval", poll_interval, false, d.poll_interval)?,
+        pick("settle_delay", settle_delay, true, d.settle_delay)?,
+    ))
+}
+
 /// A `str` argument as UTF-8. A `str` holding lone surrogates (how Python keeps undecodable
 /// bytes) is refused with `InvalidInputError`, never echoed: it may be the token.
 pub(crate) fn utf8_arg(

@@ -27,7 +27,7 @@ use pyo3_async_runtimes::TaskLocals;
 use qovery_redeploy as core;
 use qovery_redeploy::{CancelToken, DeploymentStatus, RedeployOptions, WaitOptions};
 
-use crate::args::{check_callable, database_id, seconds};
+use crate::args::{check_callable, database_id, wait_durations};
 use crate::client::{with_accepted, PyClient};
 use crate::error::to_py_err;
 use crate::status::PyStatus;
@@ -278,16 +278,15 @@ pub(crate) fn _await_for_database<'py>(
     py: Python<'py>,
     client: PyRef<'py, PyClient>,
     database_id: &Bound<'py, PyAny>,
-    timeout: f64,
-    poll_interval: f64,
+    timeout: Option<f64>,
+    poll_interval: Option<f64>,
     on_progress: Option<Py<PyAny>>,
-    settle_delay: f64,
+    settle_delay: Option<f64>,
     accepted: Option<PyRef<'py, PyStatus>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let id = self::database_id(py, database_id)?;
-    let timeout = seconds(py, "timeout", timeout, false)?;
-    let poll_interval = seconds(py, "poll_interval", poll_interval, false)?;
-    let settle_delay = seconds(py, "settle_delay", settle_delay, true)?;
+    let (timeout, poll_interval, settle_delay) =
+        wait_durations(py, timeout, poll_interval, settle_delay)?;
     let accepted = accepted.map(|a| a.inner.clone());
     let client = client.client(py)?;
     let locals = generic::get_current_locals::<LibRuntime>(py)?;
@@ -323,15 +322,14 @@ pub(crate) fn _aredeploy_and_wait<'py>(
     client: PyRef<'py, PyClient>,
     database_id: &Bound<'py, PyAny>,
     apply_immediately: Option<bool>,
-    timeout: f64,
-    poll_interval: f64,
+    timeout: Option<f64>,
+    poll_interval: Option<f64>,
     on_progress: Option<Py<PyAny>>,
-    settle_delay: f64,
+    settle_delay: Option<f64>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let id = self::database_id(py, database_id)?;
-    let timeout = seconds(py, "timeout", timeout, false)?;
-    let poll_interval = seconds(py, "poll_interval", poll_interval, false)?;
-    let settle_delay = seconds(py, "settle_delay", settle_delay, true)?;
+    let (timeout, poll_interval, settle_delay) =
+        wait_durations(py, timeout, poll_interval, settle_delay)?;
     let client = client.client(py)?;
     let locals = generic::get_current_locals::<LibRuntime>(py)?;
     let raised = Arc::default();

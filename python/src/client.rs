@@ -3,14 +3,13 @@
 
 use std::ops::ControlFlow;
 use std::sync::{Mutex, RwLock};
-use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyString, PyTuple};
 use qovery_redeploy as core;
 use qovery_redeploy::{AuthScheme, Client, DeploymentStatus, RedeployOptions, WaitOptions};
 
-use crate::args::{check_callable, database_id, seconds, utf8_arg};
+use crate::args::{check_callable, database_id, seconds, utf8_arg, wait_durations};
 use crate::detach::{progress, run_detached};
 use crate::error::{invalid_input, to_py_err};
 use crate::status::{py_str, PyStatus};
@@ -64,7 +63,7 @@ fn closed_error(py: Python<'_>) -> PyErr {
 impl PyClient {
     #[new]
     #[pyo3(signature = (
-        token=None, base_url=None, auth_scheme="auto", timeout=30.0, max_retries=2,
+        token=None, base_url=None, auth_scheme="auto", timeout=None, max_retries=None,
         user_agent=None, *, connect_timeout=None, deadline=None, ca_file=None, proxy=None
     ))]
     #[allow(clippy::too_many_arguments)]
@@ -73,8 +72,8 @@ impl PyClient {
         token: Option<Bound<'_, PyString>>,
         base_url: Option<Bound<'_, PyString>>,
         auth_scheme: &str,
-        timeout: f64,
-        max_retries: i64,
+        timeout: Option<f64>,
+        max_retries: Option<i64>,
         user_agent: Option<Bound<'_, PyString>>,
         connect_timeout: Option<f64>,
         deadline: Option<f64>,
@@ -88,28 +87,24 @@ impl PyClient {
         let base_url = text("base_url", base_url)?;
         let user_agent = text("user_agent", user_agent)?;
         let scheme: AuthScheme = auth_scheme.parse().map_err(|e| to_py_err(py, &e))?;
-        let request_timeout = seconds(py, "timeout", timeout, false)?;
-        let connect_timeout = match connect_timeout {
-            Some(v) => seconds(py, "connect_timeout", v, false)?,
-            None => request_timeout.min(Duration::from_secs(10)),
-        };
-        let deadline = match deadline {
-            Some(v) => seconds(py, "deadline", v, false)?,
-            None => request_timeout.max(Duration::from_secs(60)),
-        };
-        let max_retries = u32::try_from(max_retries).map_err(|_| {
-            invalid_input(
-                py,
-                format!("max_retries must be 0 or more, not {max_retries}"),
-            )
-        })?;
-        let mut builder = Client::builder()
-            .from_env()
-            .auth_scheme(scheme)
-            .connect_timeout(connect_timeout)
-            .request_timeout(request_timeout)
-            .deadline(deadline)
-            .max_retries(max_retries);
+        // Each setting left None keeps the core's default (and its rules: the connect timeout
+        // and the deadline follow the request timeout unless set).
+        let mut builder = Client::builder().from_env().auth_scheme(scheme);
+        if let Some(v) = timeout {
+            builder = builder.request_timeout(seconds(py, "timeout", v, false)?);
+        }
+        if let Some(v) = connect_timeout {
+            builder = builder.connect_timeout(seconds(py, "connect_timeout", v, false)?);
+        }
+        if let Some(v) = deadline {
+            builder = builder.deadline(seconds(py, "deadline", v, false)?);
+        }
+        if let Some(n) = max_retries {
+            let n = u32::try_from(n).map_err(|_| {
+                invalid_input(py, format!("max_retries must be 0 or more, not {n}"))
+            })?;
+            builder = builder.max_retries(n);
+        }
         if let Some(t) = token {
             builder = builder.token(t);
         }
@@ -138,8 +133,8 @@ impl PyClient {
         Ok(PyClient {
             base_url: client.base_url().to_owned(),
             auth_scheme: client.auth_scheme().name(),
-            timeout,
-            max_retries,
+            timeout: client.request_timeout().as_secs_f64(),
+            max_retries: client.max_retries(),
             user_agent: user_agent.unwrap_or_else(|| core::DEFAULT_USER_AGENT.to_owned()),
             client: RwLock::new(Some(client)),
         })
@@ -261,25 +256,24 @@ impl PyClient {
     /// `settle_delay`: without request ids, when a final state is trusted anyway. `cancel`: a
     /// `threading.Event`; once set, `CancelledError` carrying the last status seen.
     #[pyo3(signature = (
-        database_id, timeout=1800.0, poll_interval=3.0, on_progress=None, *,
-        settle_delay=10.0, accepted=None, cancel=None
+        database_id, timeout=None, poll_interval=None, on_progress=None, *,
+        settle_delay=None, accepted=None, cancel=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn wait_for_database(
         &self,
         py: Python<'_>,
         database_id: &Bound<'_, PyAny>,
-        timeout: f64,
-        poll_interval: f64,
+        timeout: Option<f64>,
+        poll_interval: Option<f64>,
         on_progress: Option<Py<PyAny>>,
-        settle_delay: f64,
+        settle_delay: Option<f64>,
         accepted: Option<PyRef<'_, PyStatus>>,
         cancel: Option<Py<PyAny>>,
     ) -> PyResult<PyStatus> {
         let id = self::database_id(py, database_id)?;
-        let timeout = seconds(py, "timeout", timeout, false)?;
-        let poll_interval = seconds(py, "poll_interval", poll_interval, false)?;
-        let settle_delay = seconds(py, "settle_delay", settle_delay, true)?;
+        let (timeout, poll_interval, settle_delay) =
+            wait_durations(py, timeout, poll_interval, settle_delay)?;
         check_callable(py, on_progress.as_ref())?;
         let accepted = accepted.map(|a| a.inner.clone());
         let client = self.client(py)?;
@@ -306,8 +300,8 @@ impl PyClient {
     /// `timeout` bounds both; `on_progress` first gets the accepted status. The other
     /// arguments are those of `redeploy_database` and `wait_for_database`.
     #[pyo3(signature = (
-        database_id, apply_immediately=None, timeout=1800.0, poll_interval=3.0,
-        on_progress=None, *, settle_delay=10.0, cancel=None
+        database_id, apply_immediately=None, timeout=None, poll_interval=None,
+        on_progress=None, *, settle_delay=None, cancel=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn redeploy_and_wait(
@@ -315,16 +309,15 @@ impl PyClient {
         py: Python<'_>,
         database_id: &Bound<'_, PyAny>,
         apply_immediately: Option<bool>,
-        timeout: f64,
-        poll_interval: f64,
+        timeout: Option<f64>,
+        poll_interval: Option<f64>,
         on_progress: Option<Py<PyAny>>,
-        settle_delay: f64,
+        settle_delay: Option<f64>,
         cancel: Option<Py<PyAny>>,
     ) -> PyResult<PyStatus> {
         let id = self::database_id(py, database_id)?;
-        let timeout = seconds(py, "timeout", timeout, false)?;
-        let poll_interval = seconds(py, "poll_interval", poll_interval, false)?;
-        let settle_delay = seconds(py, "settle_delay", settle_delay, true)?;
+        let (timeout, poll_interval, settle_delay) =
+            wait_durations(py, timeout, poll_interval, settle_delay)?;
         check_callable(py, on_progress.as_ref())?;
         let client = self.client(py)?;
         // The first status reported is the accepted one: kept to put on the exception

@@ -176,6 +176,17 @@ def test_client_settings_and_repr_hide_the_token(mock: Mock) -> None:
     assert qr.Client(mock.token).base_url == "https://api.qovery.com"
 
 
+def test_settings_left_none_take_the_core_defaults(mock: Mock) -> None:
+    c = qr.Client(mock.token, mock.url)
+    assert (c.timeout, c.max_retries) == (30.0, 2)
+    # One rule for every duration (core's MAX_DURATION): 30 days is the most any setting takes.
+    assert qr.Client(mock.token, mock.url, timeout=30 * 86400).timeout == 30 * 86400
+    with pytest.raises(qr.InvalidInputError, match="30 days"):
+        qr.Client(mock.token, mock.url, timeout=30 * 86400 + 1)
+    with pytest.raises(qr.InvalidInputError, match="poll_interval"):
+        c.wait_for_database(mock.database(), poll_interval=31 * 86400)
+
+
 def test_client_reads_the_environment(mock: Mock, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QOVERY_API_TOKEN", mock.token)
     monkeypatch.setenv("QOVERY_API_URL", mock.url)
