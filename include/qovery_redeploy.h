@@ -478,8 +478,8 @@ void qovery_cancel_token_free(struct qovery_cancel_token *token);
 
 /**
  * A new options handle with every setting at its default: no token, `QOVERY_AUTH_AUTO`,
- * `https://api.qovery.com`, connect timeout 10 s, request timeout 30 s, deadline 60 s,
- * 2 retries, user agent `qovery-redeploy/<version>`, environment not read. Free it with
+ * `https://api.qovery.com`, request timeout 30 s, connect timeout 10 s (or the request
+ * timeout if shorter), deadline 60 s (or the request timeout if longer), 2 retries, user agent `qovery-redeploy/<version>`, environment not read. Free it with
  * `qovery_client_options_free()`. Returns NULL only on an internal error.
  */
 struct qovery_client_options *qovery_client_options_new(void);
@@ -510,7 +510,8 @@ qovery_code qovery_client_options_set_base_url(struct qovery_client_options *opt
                                                const char *base_url);
 
 /**
- * Longest wait for a TCP connection, in milliseconds (default 10000; 0 is refused by
+ * Longest wait for a TCP connection, in milliseconds (default 10000, or the request timeout
+ * if shorter; 0 is refused by
  * `qovery_client_new()`; values above 30 days are capped).
  */
 qovery_code qovery_client_options_set_connect_timeout_ms(struct qovery_client_options *options,
@@ -525,7 +526,8 @@ qovery_code qovery_client_options_set_request_timeout_ms(struct qovery_client_op
 
 /**
  * Longest one API call may take, retries and their waits included, in milliseconds
- * (default 60000; 0 is refused by `qovery_client_new()`; values above 30 days are capped).
+ * (default 60000, or the request timeout if longer; 0 is refused by `qovery_client_new()`;
+ * values above 30 days are capped).
  * A wait is bounded by its own timeout instead (`qovery_wait_options`).
  */
 qovery_code qovery_client_options_set_deadline_ms(struct qovery_client_options *options,
