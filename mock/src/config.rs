@@ -1,10 +1,14 @@
-//! Database configuration (`DatabaseConfig`) and the `--config` file format.
+//! Database configuration (`DatabaseConfig`) and the `--config` file format, parsed
+//! with serde.
 
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::faults::Fault;
 use crate::ids::parse_uuid;
-use crate::jsonutil::Obj;
+use crate::jsonutil::{from_object, named, Bounded};
 
 /// Intermediate states walked through by a deployment before its outcome.
 pub const DEFAULT_STATES: [&str; 3] = ["QUEUED", "DEPLOYMENT_QUEUED", "DEPLOYING"];
@@ -13,6 +17,7 @@ pub const DEFAULT_OUTCOME: &str = "DEPLOYED";
 pub const DEFAULT_TOKEN: &str = "qovery-mock-token";
 pub const DEFAULT_TICK_MS: u64 = 500;
 const MAX_STATES: usize = 64;
+const MAX_DB_TICK_MS: u64 = 3_600_000;
 
 /// Per-database behaviour. Every field is optional in JSON.
 #[derive(Clone, Debug, Default)]
@@ -26,52 +31,71 @@ pub struct DbConfig {
     pub faults: Vec<Fault>,
 }
 
-fn check_state(what: &str, s: &str) -> Result<(), String> {
-    if s.is_empty() || s.len() > 128 {
-        return Err(format!(
-            "{what} must be a non-empty string of at most 128 bytes"
-        ));
+/// A deployment state name.
+#[derive(Deserialize)]
+#[serde(try_from = "String")]
+struct State(String);
+
+impl TryFrom<String> for State {
+    type Error = String;
+    fn try_from(s: String) -> Result<State, String> {
+        if s.is_empty() || s.len() > 128 {
+            return Err("must be a non-empty string of at most 128 bytes".into());
+        }
+        Ok(State(s))
     }
-    Ok(())
+}
+
+/// A DatabaseConfig as sent. A `null` field counts as absent.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DbConfigSpec {
+    #[serde(default, deserialize_with = "named::initial_state")]
+    initial_state: Option<State>,
+    #[serde(default, deserialize_with = "named::tick_ms")]
+    tick_ms: Option<Bounded<0, MAX_DB_TICK_MS>>,
+    #[serde(default, deserialize_with = "named::outcome")]
+    outcome: Option<State>,
+    #[serde(default, deserialize_with = "named::null_request_id")]
+    null_request_id: Option<bool>,
+    #[serde(default, deserialize_with = "named::stale_polls")]
+    stale_polls: Option<u64>,
+    #[serde(default, deserialize_with = "named::states")]
+    states: Option<Vec<State>>,
+    /// One fault or a list, parsed by `Fault::parse_many` (which keeps the JSON of each).
+    #[serde(default)]
+    faults: Option<Value>,
+}
+
+impl TryFrom<DbConfigSpec> for DbConfig {
+    type Error = String;
+    fn try_from(s: DbConfigSpec) -> Result<DbConfig, String> {
+        if s.states.as_ref().is_some_and(|st| st.len() > MAX_STATES) {
+            return Err(format!("states may list at most {MAX_STATES} states"));
+        }
+        Ok(DbConfig {
+            initial_state: s.initial_state.map(|st| st.0),
+            tick_ms: s.tick_ms.map(|t| t.0),
+            outcome: s.outcome.map(|st| st.0),
+            null_request_id: s.null_request_id.unwrap_or(false),
+            stale_polls: s.stale_polls.unwrap_or(0),
+            states: s.states.map(|st| st.into_iter().map(|st| st.0).collect()),
+            faults: match &s.faults {
+                None => Vec::new(),
+                Some(f) => Fault::parse_many(f)?,
+            },
+        })
+    }
 }
 
 impl DbConfig {
+    /// A DatabaseConfig object; `null` is the default configuration.
     pub fn from_json(v: &Value) -> Result<DbConfig, String> {
         if v.is_null() {
             return Ok(DbConfig::default());
         }
-        let mut o = Obj::new("database config", v)?;
-        let cfg = DbConfig {
-            initial_state: o.string("initial_state")?,
-            tick_ms: o.uint("tick_ms")?,
-            outcome: o.string("outcome")?,
-            null_request_id: o.boolean("null_request_id")?.unwrap_or(false),
-            stale_polls: o.uint("stale_polls")?.unwrap_or(0),
-            states: o.string_list("states")?,
-            faults: match o.get("faults") {
-                None => Vec::new(),
-                Some(f) => Fault::parse_many(f)?,
-            },
-        };
-        o.finish()?;
-        if let Some(s) = &cfg.initial_state {
-            check_state("initial_state", s)?;
-        }
-        if let Some(s) = &cfg.outcome {
-            check_state("outcome", s)?;
-        }
-        if let Some(states) = &cfg.states {
-            if states.len() > MAX_STATES {
-                return Err(format!("states may list at most {MAX_STATES} states"));
-            }
-            for s in states {
-                check_state("states[]", s)?;
-            }
-        }
-        if cfg.tick_ms.is_some_and(|t| t > 3_600_000) {
-            return Err("tick_ms must be <= 3600000".into());
-        }
-        Ok(cfg)
+        let spec: DbConfigSpec = from_object("database config", v)?;
+        DbConfig::try_from(spec).map_err(|e| format!("database config: {e}"))
     }
 
     pub fn initial_state(&self) -> &str {
@@ -118,9 +142,65 @@ pub struct FileConfig {
 /// Tokens must be usable in an `Authorization` header.
 pub fn check_token(t: &str) -> Result<(), String> {
     if t.is_empty() || t.len() > 4096 || t.bytes().any(|b| !(0x21..=0x7e).contains(&b)) {
-        return Err("tokens must be 1-4096 visible ASCII characters without spaces".into());
+        return Err("a token must be 1-4096 visible ASCII characters without spaces".into());
     }
     Ok(())
+}
+
+/// An API token from the config file (its errors never quote it).
+#[derive(Deserialize)]
+#[serde(try_from = "String")]
+struct Token(String);
+
+impl TryFrom<String> for Token {
+    type Error = String;
+    fn try_from(t: String) -> Result<Token, String> {
+        check_token(&t).map(|()| Token(t))
+    }
+}
+
+/// A `--config` file as sent. A `null` field counts as absent.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfigSpec {
+    #[serde(default, deserialize_with = "named::tokens")]
+    tokens: Option<Vec<Token>>,
+    #[serde(default, deserialize_with = "named::tick_ms")]
+    tick_ms: Option<u64>,
+    #[serde(default, deserialize_with = "named::any_database")]
+    any_database: Option<bool>,
+    /// Keyed by database UUID; each value a DatabaseConfig (or `null`), parsed by
+    /// `DbConfig::from_json` so that an error names the database.
+    #[serde(default, deserialize_with = "named::databases")]
+    databases: Option<BTreeMap<String, Value>>,
+}
+
+impl TryFrom<FileConfigSpec> for FileConfig {
+    type Error = String;
+    fn try_from(s: FileConfigSpec) -> Result<FileConfig, String> {
+        let databases = s
+            .databases
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(id, db)| {
+                let uuid =
+                    parse_uuid(&id).ok_or_else(|| format!("databases: {id:?} is not a UUID"))?;
+                let db = DbConfig::from_json(&db).map_err(|e| format!("databases.{id}: {e}"))?;
+                Ok((uuid, db))
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(FileConfig {
+            tokens: s
+                .tokens
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| t.0)
+                .collect(),
+            tick_ms: s.tick_ms,
+            any_database: s.any_database,
+            databases,
+        })
+    }
 }
 
 impl FileConfig {
@@ -134,36 +214,8 @@ impl FileConfig {
                 e.column()
             )
         })?;
-        let mut o = Obj::new("config", &v)?;
-        let mut cfg = FileConfig {
-            tokens: match o.get("tokens") {
-                None => Vec::new(),
-                Some(Value::Array(items)) => items
-                    .iter()
-                    .map(|t| match t {
-                        Value::String(s) => check_token(s).map(|_| s.clone()),
-                        _ => Err("config.tokens must be a list of strings".to_string()),
-                    })
-                    .collect::<Result<_, _>>()?,
-                Some(_) => return Err("config.tokens must be a list of strings".into()),
-            },
-            tick_ms: o.uint("tick_ms")?,
-            any_database: o.boolean("any_database")?,
-            databases: Vec::new(),
-        };
-        if let Some(dbs) = o.get("databases") {
-            let Value::Object(map) = dbs else {
-                return Err("config.databases must be an object keyed by database UUID".into());
-            };
-            for (id, dbv) in map {
-                let uuid = parse_uuid(id)
-                    .ok_or_else(|| format!("config.databases: {id:?} is not a UUID"))?;
-                let db = DbConfig::from_json(dbv).map_err(|e| format!("databases.{id}: {e}"))?;
-                cfg.databases.push((uuid, db));
-            }
-        }
-        o.finish()?;
-        Ok(cfg)
+        let spec: FileConfigSpec = from_object("config", &v)?;
+        FileConfig::try_from(spec).map_err(|e| format!("config: {e}"))
     }
 }
 
@@ -191,6 +243,105 @@ mod tests {
         assert!(DbConfig::from_json(&json!({"stale_poll": 1})).is_err());
         assert!(DbConfig::from_json(&json!({"outcome": ""})).is_err());
         assert!(DbConfig::from_json(&json!({"states": "QUEUED"})).is_err());
+    }
+
+    #[test]
+    fn db_config_nulls_limits_and_field_names() {
+        let c = DbConfig::from_json(&json!({
+            "initial_state": null, "tick_ms": null, "outcome": null, "null_request_id": null,
+            "stale_polls": null, "states": null, "faults": null
+        }))
+        .unwrap();
+        assert_eq!(format!("{c:?}"), format!("{:?}", DbConfig::default()));
+        assert_eq!(
+            format!("{:?}", DbConfig::from_json(&Value::Null).unwrap()),
+            format!("{c:?}")
+        );
+        let c = DbConfig::from_json(&json!({
+            "tick_ms": 3_600_000, "states": vec!["S"; MAX_STATES], "initial_state": "S".repeat(128),
+            "faults": {"kind": "close", "times": 2}
+        }))
+        .unwrap();
+        assert_eq!(c.tick_ms, Some(3_600_000));
+        assert_eq!(c.states().len(), MAX_STATES);
+        assert_eq!(c.faults.len(), 1);
+        assert_eq!(c.faults[0].remaining, Some(2));
+        let e = |v: Value| DbConfig::from_json(&v).unwrap_err();
+        for (bad, field) in [
+            (json!({"tick_ms": 3_600_001}), "tick_ms"),
+            (json!({"tick_ms": "1"}), "tick_ms"),
+            (json!({"states": vec!["S"; MAX_STATES + 1]}), "states"),
+            (json!({"states": ["QUEUED", ""]}), "states"),
+            (json!({"states": ["QUEUED", null]}), "states"),
+            (json!({"initial_state": "S".repeat(129)}), "initial_state"),
+            (json!({"outcome": 5}), "outcome"),
+            (json!({"null_request_id": 1}), "null_request_id"),
+            (json!({"stale_polls": -1}), "stale_polls"),
+            (json!({"stale_polls": 1.0}), "stale_polls"),
+            (json!({"faults": [{"kind": "http", "code": 42}]}), "code"),
+            (json!({"faults": 5}), "fault"),
+            (json!({"stale_poll": 1}), "stale_poll"),
+            (json!(["DEPLOYED"]), "object"),
+            (json!("DEPLOYED"), "object"),
+        ] {
+            let err = e(bad.clone());
+            assert!(
+                err.starts_with("database config") && err.contains(field),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn file_config_errors() {
+        let e = |t: &str| FileConfig::parse(t).unwrap_err();
+        assert!(e(r#"{"tick_ms": -5}"#).contains("tick_ms"));
+        assert!(e(r#"{"any_database": "yes"}"#).contains("any_database"));
+        assert!(e(r#"{"databases": [1]}"#).contains("databases"));
+        assert!(e(r#"[["tok"]]"#).contains("object"));
+        // no upper bound on the global tick (only on a database's)
+        assert_eq!(
+            FileConfig::parse(r#"{"tick_ms": 3600001}"#)
+                .unwrap()
+                .tick_ms,
+            Some(3_600_001)
+        );
+        // an error in a database names it
+        let err = e(r#"{"databases": {"3c90c3cc-0d44-4b50-8888-8dd25736052a": {"outcome": ""}}}"#);
+        assert!(
+            err.contains("3c90c3cc-0d44-4b50-8888-8dd25736052a") && err.contains("outcome"),
+            "{err}"
+        );
+        // both spellings of one id are kept, in key order (the later one wins at start-up)
+        let f = FileConfig::parse(
+            r#"{"databases": {"3c90c3cc-0d44-4b50-8888-8dd25736052a": {"outcome": "B"},
+                              "3C90C3CC-0D44-4B50-8888-8DD25736052A": {"outcome": "A"}}}"#,
+        )
+        .unwrap();
+        let outcomes: Vec<_> = f
+            .databases
+            .iter()
+            .map(|(id, c)| (id.as_str(), c.outcome()))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                ("3c90c3cc-0d44-4b50-8888-8dd25736052a", "A"),
+                ("3c90c3cc-0d44-4b50-8888-8dd25736052a", "B")
+            ]
+        );
+        // a token anywhere a string does not belong is not quoted back
+        for t in [
+            r#"{"tick_ms": "s3cret-value"}"#,
+            r#"{"tokens": [["s3cret-value"]]}"#,
+            r#"{"tokens": {"a": "s3cret-value"}}"#,
+            r#"{"any_database": "s3cret"value"}"#,
+            r#"{"databases": {"3c90c3cc-0d44-4b50-8888-8dd25736052a": {"stale_polls": "s3cret-value"}}}"#,
+            r#""s3cret-value""#,
+        ] {
+            let err = e(t);
+            assert!(!err.contains("s3cret"), "{t}: {err}");
+        }
     }
 
     #[test]

@@ -1,17 +1,33 @@
-//! Fault descriptions (parsed from JSON) and the per-database fault queue.
+//! Fault descriptions (parsed from JSON with serde) and the per-database fault queue.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
-use serde_json::{json, Value};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
 
-use crate::jsonutil::Obj;
+use crate::jsonutil::{from_object, named, Bounded};
 
 /// Which API requests a fault applies to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
 pub enum On {
     Redeploy,
     Status,
     Any,
+}
+
+impl TryFrom<String> for On {
+    type Error = String;
+    fn try_from(s: String) -> Result<On, String> {
+        match s.as_str() {
+            "any" => Ok(On::Any),
+            "redeploy" => Ok(On::Redeploy),
+            "status" => Ok(On::Status),
+            _ => Err(format!(
+                "must be \"redeploy\", \"status\" or \"any\", not {s:?}"
+            )),
+        }
+    }
 }
 
 /// The kind of API request being answered.
@@ -22,7 +38,8 @@ pub enum ReqKind {
 }
 
 /// How an error body is rendered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
 pub enum ErrorStyle {
     /// `{"status": 500, "detail": "..."}`
     New,
@@ -32,6 +49,19 @@ pub enum ErrorStyle {
     None,
     /// nginx-like HTML page.
     Html,
+}
+
+impl TryFrom<String> for ErrorStyle {
+    type Error = String;
+    fn try_from(s: String) -> Result<ErrorStyle, String> {
+        match s.as_str() {
+            "new" => Ok(ErrorStyle::New),
+            "old" => Ok(ErrorStyle::Old),
+            "none" => Ok(ErrorStyle::None),
+            "html" => Ok(ErrorStyle::Html),
+            _ => Err(format!("must be new, old, none or html, not {s:?}")),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -137,32 +167,174 @@ pub struct Fault {
     source: Value,
 }
 
-fn check_header_value(what: &str, v: &str) -> Result<(), String> {
-    if v.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-        return Err(format!("{what} must not contain CR, LF or NUL"));
-    }
-    Ok(())
-}
+/// A header value we send: no CR, LF or NUL (no header injection).
+#[derive(Deserialize)]
+#[serde(try_from = "String")]
+struct HeaderValue(String);
 
-fn check_header_name(n: &str) -> Result<(), String> {
-    let ok = !n.is_empty()
-        && n.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("invalid header name {n:?}"))
+impl TryFrom<String> for HeaderValue {
+    type Error = String;
+    fn try_from(v: String) -> Result<HeaderValue, String> {
+        if v.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+            return Err("must not contain CR, LF or NUL".into());
+        }
+        Ok(HeaderValue(v))
     }
 }
 
-fn delay(o: &mut Obj, kind: &str) -> Result<u64, String> {
-    let d = o
-        .uint("delay_ms")?
-        .ok_or_else(|| format!("fault {kind} needs delay_ms"))?;
-    if d > MAX_DELAY_MS {
-        return Err(format!("delay_ms must be <= {MAX_DELAY_MS}"));
+/// A header name: an RFC 9110 token.
+#[derive(PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
+struct HeaderName(String);
+
+impl TryFrom<String> for HeaderName {
+    type Error = String;
+    fn try_from(n: String) -> Result<HeaderName, String> {
+        let ok = !n.is_empty()
+            && n.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if ok {
+            Ok(HeaderName(n))
+        } else {
+            Err(format!("invalid header name {n:?}"))
+        }
     }
-    Ok(d)
+}
+
+/// A fault as sent, `kind` and parameters included. A `null` field counts as absent.
+#[derive(Deserialize)]
+struct FaultSpec {
+    #[serde(default, deserialize_with = "named::on")]
+    on: Option<On>,
+    #[serde(default, deserialize_with = "named::always")]
+    always: Option<bool>,
+    #[serde(default, deserialize_with = "named::times")]
+    times: Option<u64>,
+    #[serde(default, deserialize_with = "named::process")]
+    process: Option<bool>,
+    /// Gets every other field: the kind's `deny_unknown_fields` rejects those it does not know.
+    #[serde(flatten)]
+    kind: KindSpec,
+}
+
+/// A fault kind and its parameters as sent; `From<KindSpec> for FaultKind` applies the
+/// defaults. The kinds without parameters are empty struct variants: a unit variant of an
+/// internally tagged enum would accept any field.
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum KindSpec {
+    Http {
+        #[serde(default, deserialize_with = "named::code")]
+        code: Option<Bounded<200, 599>>,
+        #[serde(default, deserialize_with = "named::style")]
+        style: Option<ErrorStyle>,
+        #[serde(default, deserialize_with = "named::detail")]
+        detail: Option<String>,
+        #[serde(default, deserialize_with = "named::headers")]
+        headers: Option<BTreeMap<HeaderName, HeaderValue>>,
+    },
+    RateLimit {
+        #[serde(default, deserialize_with = "named::retry_after")]
+        retry_after: Option<HeaderValue>,
+        #[serde(default, deserialize_with = "named::detail")]
+        detail: Option<String>,
+    },
+    SlowHeaders {
+        #[serde(deserialize_with = "named::delay_ms")]
+        delay_ms: Bounded<0, MAX_DELAY_MS>,
+    },
+    SlowBody {
+        #[serde(deserialize_with = "named::delay_ms")]
+        delay_ms: Bounded<0, MAX_DELAY_MS>,
+    },
+    TruncatedBody {},
+    Reset {},
+    ResetBefore {},
+    Close {},
+    MalformedJson {
+        #[serde(default, deserialize_with = "named::body")]
+        body: Option<String>,
+    },
+    HugeBody {
+        #[serde(default, deserialize_with = "named::bytes")]
+        bytes: Option<u64>,
+        #[serde(default, deserialize_with = "named::content_length")]
+        content_length: Option<bool>,
+    },
+    Patch {
+        #[serde(default, deserialize_with = "named::set")]
+        set: Option<Map<String, Value>>,
+        #[serde(default, deserialize_with = "named::remove")]
+        remove: Option<Vec<String>>,
+    },
+    Redirect {
+        #[serde(default, deserialize_with = "named::code")]
+        code: Option<Bounded<300, 399>>,
+        #[serde(deserialize_with = "named::location")]
+        location: HeaderValue,
+    },
+    Raw {
+        #[serde(deserialize_with = "named::bytes")]
+        bytes: String,
+    },
+    KeepaliveClose {},
+}
+
+impl From<KindSpec> for FaultKind {
+    fn from(k: KindSpec) -> FaultKind {
+        match k {
+            KindSpec::Http {
+                code,
+                style,
+                detail,
+                headers,
+            } => FaultKind::Http {
+                code: code.map_or(500, |c| c.0 as u16),
+                style: style.unwrap_or(ErrorStyle::New),
+                detail,
+                headers: headers
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k.0, v.0))
+                    .collect(),
+            },
+            KindSpec::RateLimit {
+                retry_after,
+                detail,
+            } => FaultKind::RateLimit {
+                retry_after: retry_after.map(|r| r.0),
+                detail,
+            },
+            KindSpec::SlowHeaders { delay_ms } => FaultKind::SlowHeaders {
+                delay_ms: delay_ms.0,
+            },
+            KindSpec::SlowBody { delay_ms } => FaultKind::SlowBody {
+                delay_ms: delay_ms.0,
+            },
+            KindSpec::TruncatedBody {} => FaultKind::TruncatedBody,
+            KindSpec::Reset {} => FaultKind::Reset,
+            KindSpec::ResetBefore {} => FaultKind::ResetBefore,
+            KindSpec::Close {} => FaultKind::Close,
+            KindSpec::MalformedJson { body } => FaultKind::MalformedJson { body },
+            KindSpec::HugeBody {
+                bytes,
+                content_length,
+            } => FaultKind::HugeBody {
+                bytes: bytes.unwrap_or(8 << 20),
+                content_length: content_length.unwrap_or(true),
+            },
+            KindSpec::Patch { set, remove } => FaultKind::Patch {
+                set: set.map(Value::Object),
+                remove: remove.unwrap_or_default(),
+            },
+            KindSpec::Redirect { code, location } => FaultKind::Redirect {
+                code: code.map_or(302, |c| c.0 as u16),
+                location: location.0,
+            },
+            KindSpec::Raw { bytes } => FaultKind::Raw { bytes },
+            KindSpec::KeepaliveClose {} => FaultKind::KeepaliveClose,
+        }
+    }
 }
 
 impl Fault {
@@ -175,146 +347,35 @@ impl Fault {
     }
 
     pub fn parse(v: &Value) -> Result<Fault, String> {
-        let mut o = Obj::new("fault", v)?;
-        let on = match o.string("on")?.as_deref() {
-            None | Some("any") => On::Any,
-            Some("redeploy") => On::Redeploy,
-            Some("status") => On::Status,
-            Some(other) => {
-                return Err(format!(
-                    "fault.on must be \"redeploy\", \"status\" or \"any\", not {other:?}"
-                ))
-            }
-        };
-        let always = o.boolean("always")?.unwrap_or(false);
-        let times = o.uint("times")?;
-        let remaining = match (always, times) {
+        // Through `flatten` the tag is read from serde's buffered copy, which would take an
+        // integer as a variant index: only a string names a kind.
+        if v.get("kind").is_some_and(|k| !k.is_string()) {
+            return Err("fault: kind must be a string".into());
+        }
+        let spec: FaultSpec = from_object("fault", v)?;
+        let remaining = match (spec.always.unwrap_or(false), spec.times) {
             (true, None | Some(0)) => None,
             (true, Some(_)) => {
                 return Err("fault: \"always\": true cannot be combined with times > 0".into())
             }
             (false, Some(0)) => {
-                return Err("fault.times must be >= 1 (or use \"always\": true)".into())
+                return Err("fault: times must be >= 1 (or use \"always\": true)".into())
             }
             (false, t) => Some(t.unwrap_or(1)),
         };
-        let process = o.boolean("process")?;
-        let kind_name = o
-            .string("kind")?
-            .ok_or_else(|| "fault.kind is required".to_string())?;
-        let kind = match kind_name.as_str() {
-            "http" => {
-                let code = o.uint("code")?.unwrap_or(500);
-                if !(200..=599).contains(&code) {
-                    return Err("fault.code must be between 200 and 599".into());
-                }
-                let style = match o.string("style")?.as_deref() {
-                    None | Some("new") => ErrorStyle::New,
-                    Some("old") => ErrorStyle::Old,
-                    Some("none") => ErrorStyle::None,
-                    Some("html") => ErrorStyle::Html,
-                    Some(s) => {
-                        return Err(format!(
-                            "fault.style must be new, old, none or html, not {s:?}"
-                        ))
-                    }
-                };
-                let detail = o.string("detail")?;
-                let mut headers = Vec::new();
-                if let Some(h) = o.get("headers") {
-                    let Value::Object(map) = h else {
-                        return Err("fault.headers must be an object of strings".into());
-                    };
-                    for (k, v) in map {
-                        let Value::String(v) = v else {
-                            return Err("fault.headers values must be strings".into());
-                        };
-                        check_header_name(k)?;
-                        check_header_value("header value", v)?;
-                        headers.push((k.clone(), v.clone()));
-                    }
-                }
-                FaultKind::Http {
-                    code: code as u16,
-                    style,
-                    detail,
-                    headers,
-                }
-            }
-            "rate_limit" => {
-                let retry_after = o.string("retry_after")?;
-                if let Some(r) = &retry_after {
-                    check_header_value("retry_after", r)?;
-                }
-                FaultKind::RateLimit {
-                    retry_after,
-                    detail: o.string("detail")?,
-                }
-            }
-            "slow_headers" => FaultKind::SlowHeaders {
-                delay_ms: delay(&mut o, "slow_headers")?,
-            },
-            "slow_body" => FaultKind::SlowBody {
-                delay_ms: delay(&mut o, "slow_body")?,
-            },
-            "truncated_body" => FaultKind::TruncatedBody,
-            "reset" => FaultKind::Reset,
-            "reset_before" => FaultKind::ResetBefore,
-            "close" => FaultKind::Close,
-            "malformed_json" => FaultKind::MalformedJson {
-                body: o.string("body")?,
-            },
-            "huge_body" => FaultKind::HugeBody {
-                bytes: o.uint("bytes")?.unwrap_or(8 << 20),
-                content_length: o.boolean("content_length")?.unwrap_or(true),
-            },
-            "patch" => {
-                let set = o.get("set").cloned();
-                if let Some(s) = &set {
-                    if !s.is_object() {
-                        return Err("fault.set must be an object".into());
-                    }
-                }
-                FaultKind::Patch {
-                    set,
-                    remove: o.string_list("remove")?.unwrap_or_default(),
-                }
-            }
-            "redirect" => {
-                let code = o.uint("code")?.unwrap_or(302);
-                if !(300..=399).contains(&code) {
-                    return Err("fault.code for a redirect must be between 300 and 399".into());
-                }
-                let location = o
-                    .string("location")?
-                    .ok_or_else(|| "fault redirect needs location".to_string())?;
-                check_header_value("location", &location)?;
-                FaultKind::Redirect {
-                    code: code as u16,
-                    location,
-                }
-            }
-            "raw" => FaultKind::Raw {
-                bytes: o
-                    .string("bytes")?
-                    .ok_or_else(|| "fault raw needs bytes".to_string())?,
-            },
-            "keepalive_close" => FaultKind::KeepaliveClose,
-            other => return Err(format!("unknown fault kind {other:?}")),
-        };
-        o.finish()?;
-        let process = match process {
+        let kind = FaultKind::from(spec.kind);
+        let process = match spec.process {
             None => kind.default_process(),
             Some(p) if kind.process_overridable() => p,
             Some(_) => {
                 return Err(format!(
-                    "fault.process cannot be set for kind {:?}",
+                    "fault: process cannot be set for kind {:?}",
                     kind.name()
                 ))
             }
         };
         Ok(Fault {
-            on,
+            on: spec.on.unwrap_or(On::Any),
             remaining,
             process,
             kind,
@@ -424,6 +485,219 @@ mod tests {
         ] {
             assert!(Fault::parse_many(&bad).is_err(), "accepted {bad}");
         }
+    }
+
+    #[test]
+    fn parses_every_kind_with_defaults() {
+        let k = |v: Value| format!("{:?}", Fault::parse(&v).unwrap().kind);
+        assert_eq!(
+            k(json!({"kind": "http"})),
+            "Http { code: 500, style: New, detail: None, headers: [] }"
+        );
+        assert_eq!(
+            k(
+                json!({"kind": "http", "code": 200, "style": "old", "detail": "d",
+                     "headers": {"X-B": "2", "X-A": "1"}})
+            ),
+            r#"Http { code: 200, style: Old, detail: Some("d"), headers: [("X-A", "1"), ("X-B", "2")] }"#
+        );
+        assert_eq!(
+            k(json!({"kind": "rate_limit", "retry_after": "Wed, 21 Oct 2015 07:28:00 GMT"})),
+            r#"RateLimit { retry_after: Some("Wed, 21 Oct 2015 07:28:00 GMT"), detail: None }"#
+        );
+        assert_eq!(
+            k(json!({"kind": "slow_headers", "delay_ms": 0})),
+            "SlowHeaders { delay_ms: 0 }"
+        );
+        assert_eq!(
+            k(json!({"kind": "slow_body", "delay_ms": MAX_DELAY_MS})),
+            "SlowBody { delay_ms: 600000 }"
+        );
+        for unit in [
+            "truncated_body",
+            "reset",
+            "reset_before",
+            "close",
+            "keepalive_close",
+        ] {
+            assert_eq!(
+                Fault::parse(&json!({"kind": unit})).unwrap().kind.name(),
+                unit
+            );
+        }
+        assert_eq!(
+            k(json!({"kind": "malformed_json"})),
+            "MalformedJson { body: None }"
+        );
+        assert_eq!(
+            k(json!({"kind": "huge_body"})),
+            "HugeBody { bytes: 8388608, content_length: true }"
+        );
+        assert_eq!(
+            k(json!({"kind": "huge_body", "bytes": 0, "content_length": false})),
+            "HugeBody { bytes: 0, content_length: false }"
+        );
+        assert_eq!(
+            k(json!({"kind": "patch", "set": {"a": null, "b": {"c": 1.5}}, "remove": ["x.y"]})),
+            r#"Patch { set: Some(Object {"a": Null, "b": Object {"c": Number(1.5)}}), remove: ["x.y"] }"#
+        );
+        assert_eq!(
+            k(json!({"kind": "redirect", "location": "/elsewhere"})),
+            r#"Redirect { code: 302, location: "/elsewhere" }"#
+        );
+        assert_eq!(
+            k(json!({"kind": "raw", "bytes": "HTTP/1.1 200 OK\r\n\r\n"})),
+            r#"Raw { bytes: "HTTP/1.1 200 OK\r\n\r\n" }"#
+        );
+    }
+
+    #[test]
+    fn null_counts_as_absent() {
+        let f = Fault::parse(&json!({
+            "on": null, "always": null, "times": null, "process": null, "kind": "http",
+            "code": null, "style": null, "detail": null, "headers": null
+        }))
+        .unwrap();
+        assert_eq!(f.on, On::Any);
+        assert_eq!(f.remaining, Some(1));
+        assert!(!f.process);
+        assert_eq!(
+            format!("{:?}", f.kind),
+            "Http { code: 500, style: New, detail: None, headers: [] }"
+        );
+        let f = Fault::parse(&json!({"kind": "patch", "set": null, "remove": null})).unwrap();
+        assert_eq!(format!("{:?}", f.kind), "Patch { set: None, remove: [] }");
+        // ... but a required parameter is not given by `null`, and an unknown field is unknown
+        assert!(Fault::parse(&json!({"kind": "slow_body", "delay_ms": null})).is_err());
+        assert!(Fault::parse(&json!({"kind": "close", "code": null})).is_err());
+    }
+
+    #[test]
+    fn on_times_always() {
+        let f = |v: Value| Fault::parse(&v).unwrap();
+        assert_eq!(
+            f(json!({"kind": "close", "on": "redeploy"})).on,
+            On::Redeploy
+        );
+        assert_eq!(f(json!({"kind": "close", "on": "status"})).on, On::Status);
+        assert_eq!(f(json!({"kind": "close", "on": "any"})).on, On::Any);
+        assert_eq!(f(json!({"kind": "close", "times": 3})).remaining, Some(3));
+        assert_eq!(f(json!({"kind": "close", "always": true})).remaining, None);
+        assert_eq!(
+            f(json!({"kind": "close", "always": true, "times": 0})).remaining,
+            None
+        );
+        assert_eq!(
+            f(json!({"kind": "close", "always": false, "times": 2})).remaining,
+            Some(2)
+        );
+        assert!(Fault::parse(&json!({"kind": "close", "always": true, "times": 2})).is_err());
+        // the original JSON is kept (and echoed with the uses left)
+        let v = json!({"kind": "close", "times": 2, "on": null});
+        assert_eq!(
+            f(v).to_json(),
+            json!({"kind": "close", "times": 2, "on": null, "remaining": 2})
+        );
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = |v: Value| Fault::parse_many(&v).unwrap_err();
+        for (bad, field) in [
+            (json!({"kind": "http", "code": "500"}), "code"),
+            (json!({"kind": "http", "code": 600}), "code"),
+            (
+                json!({"kind": "redirect", "code": 302.0, "location": "/"}),
+                "code",
+            ),
+            (json!({"kind": "http", "detail": 1}), "detail"),
+            (json!({"kind": "http", "headers": {"X": 1}}), "headers"),
+            (json!({"kind": "http", "headers": ["X"]}), "headers"),
+            (
+                json!({"kind": "rate_limit", "retry_after": 2}),
+                "retry_after",
+            ),
+            (
+                json!({"kind": "rate_limit", "retry_after": "2\n"}),
+                "retry_after",
+            ),
+            (
+                json!({"kind": "slow_headers", "delay_ms": 600_001}),
+                "delay_ms",
+            ),
+            (json!({"kind": "slow_headers", "delay_ms": -1}), "delay_ms"),
+            (json!({"kind": "slow_headers"}), "delay_ms"),
+            (
+                json!({"kind": "huge_body", "content_length": "yes"}),
+                "content_length",
+            ),
+            (json!({"kind": "huge_body", "bytes": true}), "bytes"),
+            (json!({"kind": "patch", "remove": "steps"}), "remove"),
+            (json!({"kind": "patch", "remove": [1]}), "remove"),
+            (
+                json!({"kind": "redirect", "code": 200, "location": "/"}),
+                "code",
+            ),
+            (
+                json!({"kind": "redirect", "location": "/\r\nX: 1"}),
+                "location",
+            ),
+            (json!({"kind": "raw", "bytes": 1}), "bytes"),
+            (json!({"kind": "close", "on": 1}), "on"),
+            (json!({"kind": "close", "times": -1}), "times"),
+            (json!({"kind": "close", "always": "yes"}), "always"),
+            (json!({"kind": "http", "process": 1}), "process"),
+            (json!({"kind": "close", "typo": 1}), "typo"),
+            (json!({"kind": 0}), "kind"),
+            (
+                json!([{"kind": "close"}, {"kind": "close", "delay_ms": 1}]),
+                "delay_ms",
+            ),
+        ] {
+            let err = e(bad.clone());
+            assert!(
+                err.starts_with("fault") && err.contains(field),
+                "{bad}: {err}"
+            );
+        }
+        // serde quotes a string given where another type is expected: not us
+        let err = e(json!({"kind": "http", "code": "s3cret"}));
+        assert!(!err.contains("s3cret"), "{err}");
+    }
+
+    #[test]
+    fn rejects_what_serde_would_take() {
+        for bad in [
+            // a tag that is not a string (through `flatten`, 0 would be the first variant)
+            json!({"kind": 0}),
+            json!({"kind": 7}),
+            json!({"kind": null}),
+            json!({"kind": ["http"]}),
+            // fields of a kind without parameters, even `null`
+            json!({"kind": "close", "detail": "x"}),
+            json!({"kind": "reset", "x": null}),
+            json!({"kind": "keepalive_close", "delay_ms": 1}),
+            // another kind's parameters
+            json!({"kind": "raw", "bytes": "x", "location": "/"}),
+            json!({"kind": "http", "delay_ms": 1}),
+            // enum values in the externally tagged shape, or not strings
+            json!({"kind": "close", "on": {"redeploy": null}}),
+            json!({"kind": "http", "style": {"html": null}}),
+            json!({"kind": "http", "style": 0}),
+            // arrays in place of objects (a derived struct takes its fields in order)
+            json!([["close"]]),
+            json!(["close"]),
+            json!({"kind": "patch", "set": ["a", 1]}),
+            // the tag's case and the variants' Rust names
+            json!({"kind": "HTTP"}),
+            json!({"kind": "RateLimit"}),
+            json!({"kind": "Close"}),
+            json!(null),
+            json!(5),
+        ] {
+            assert!(Fault::parse_many(&bad).is_err(), "accepted {bad}");
+        }
+        assert!(Fault::parse_many(&json!([])).unwrap().is_empty());
     }
 
     #[test]

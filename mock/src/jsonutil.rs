@@ -1,98 +1,88 @@
-//! Small helpers for strict, friendly parsing of JSON objects coming from the
-//! control API or the config file, plus the deep-merge used by `patch` faults.
+//! Helpers for the JSON read from the control API and the config file (parsed with
+//! serde derive), plus the deep merge used by `patch` faults.
 
-use serde_json::{Map, Value};
+use serde::de::{Deserialize, Deserializer, Error as _};
+use serde_json::Value;
 
-/// A view over a JSON object that remembers which keys were read, so that
-/// unknown (typo'd) keys can be reported.
-pub struct Obj<'a> {
-    what: &'a str,
-    map: &'a Map<String, Value>,
-    seen: Vec<&'static str>,
+/// `#[serde(deserialize_with = "named::FIELD")]` puts the field's name in front of
+/// the error: serde_json's errors from a `Value` name no field. One generic function
+/// per field name; `null` handling is the field type's (`Option<T>`: `null` = absent).
+macro_rules! named {
+    ($($field:ident)*) => {$(
+        pub fn $field<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+            T::deserialize(d).map_err(|e| {
+                D::Error::custom(format_args!(concat!(stringify!($field), ": {}"), e))
+            })
+        }
+    )*};
 }
 
-impl<'a> Obj<'a> {
-    pub fn new(what: &'a str, v: &'a Value) -> Result<Self, String> {
-        match v {
-            Value::Object(map) => Ok(Obj {
-                what,
-                map,
-                seen: Vec::new(),
-            }),
-            _ => Err(format!("{what} must be a JSON object")),
+pub mod named {
+    use super::*;
+    named! {
+        on always times process
+        code style detail headers retry_after delay_ms body bytes content_length set remove location
+        initial_state tick_ms outcome null_request_id stale_polls states
+        tokens any_database databases
+    }
+}
+
+/// An integer in `LO..=HI`; one out of range is an error that gives the range.
+#[derive(serde::Deserialize)]
+#[serde(try_from = "u64")]
+pub struct Bounded<const LO: u64, const HI: u64>(pub u64);
+
+impl<const LO: u64, const HI: u64> TryFrom<u64> for Bounded<LO, HI> {
+    type Error = String;
+    fn try_from(n: u64) -> Result<Self, String> {
+        match n {
+            _ if (LO..=HI).contains(&n) => Ok(Bounded(n)),
+            _ if LO == 0 => Err(format!("must be <= {HI}")),
+            _ => Err(format!("must be between {LO} and {HI}")),
         }
     }
+}
 
-    /// The raw value of `key`; JSON `null` counts as absent.
-    pub fn get(&mut self, key: &'static str) -> Option<&'a Value> {
-        self.seen.push(key);
-        self.map.get(key).filter(|v| !v.is_null())
+/// A struct (`#[derive(Deserialize)]`) from a JSON object; errors start with `what`.
+/// Only an object: from a `Value`, a derived struct also takes an array (its fields in order).
+pub fn from_object<'de, T: Deserialize<'de>>(what: &str, v: &'de Value) -> Result<T, String> {
+    if !v.is_object() {
+        return Err(format!("{what} must be a JSON object"));
     }
+    T::deserialize(v).map_err(|e| format!("{what}: {}", describe(&e)))
+}
 
-    pub fn string(&mut self, key: &'static str) -> Result<Option<String>, String> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(format!("{}.{key} must be a string", self.what)),
-        }
+/// serde's message, except that a string value it quotes (`invalid type: string "...",
+/// expected u64`) becomes `a string`: a token in the wrong place must not be echoed.
+fn describe(e: &serde_json::Error) -> String {
+    const QUOTED: &str = "string \"";
+    let msg = e.to_string();
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg.as_str();
+    while let Some(i) = rest.find(QUOTED) {
+        out.push_str(&rest[..i]);
+        out.push_str("a string");
+        // serde writes the value with `{:?}`: it ends at the first quote not escaped.
+        let quoted = &rest[i + QUOTED.len()..];
+        let mut escaped = false;
+        let end = quoted
+            .char_indices()
+            .find(|&(_, c)| match c {
+                _ if escaped => {
+                    escaped = false;
+                    false
+                }
+                '\\' => {
+                    escaped = true;
+                    false
+                }
+                c => c == '"',
+            })
+            .map_or(quoted.len(), |(j, _)| j + 1);
+        rest = &quoted[end..];
     }
-
-    pub fn boolean(&mut self, key: &'static str) -> Result<Option<bool>, String> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(format!("{}.{key} must be true or false", self.what)),
-        }
-    }
-
-    pub fn uint(&mut self, key: &'static str) -> Result<Option<u64>, String> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(v) => v
-                .as_u64()
-                .map(Some)
-                .ok_or_else(|| format!("{}.{key} must be a non-negative integer", self.what)),
-        }
-    }
-
-    pub fn string_list(&mut self, key: &'static str) -> Result<Option<Vec<String>>, String> {
-        let what = self.what;
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|i| match i {
-                    Value::String(s) => Ok(s.clone()),
-                    _ => Err(format!("{what}.{key} must be a list of strings")),
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map(Some),
-            Some(_) => Err(format!("{what}.{key} must be a list of strings")),
-        }
-    }
-
-    /// Fails if the object has keys that were never read.
-    pub fn finish(self) -> Result<(), String> {
-        let mut unknown: Vec<&str> = self
-            .map
-            .keys()
-            .map(String::as_str)
-            .filter(|k| !self.seen.contains(k))
-            .collect();
-        if unknown.is_empty() {
-            return Ok(());
-        }
-        unknown.sort_unstable();
-        Err(format!(
-            "{}: unknown field(s): {}",
-            self.what,
-            unknown
-                .iter()
-                .map(|k| format!("{k:?}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    }
+    out.push_str(rest);
+    out
 }
 
 /// RFC 7396-like deep merge, except that `null` is stored (not a deletion):
@@ -160,15 +150,32 @@ mod tests {
     }
 
     #[test]
-    fn obj_reports_unknown_keys() {
-        let v = json!({"a": "x", "typo": 1});
-        let mut o = Obj::new("cfg", &v).unwrap();
-        assert_eq!(o.string("a").unwrap().as_deref(), Some("x"));
-        let err = o.finish().unwrap_err();
-        assert!(err.contains("\"typo\""), "{err}");
-        let v = json!({"n": -1});
-        let mut o = Obj::new("cfg", &v).unwrap();
-        assert!(o.uint("n").is_err());
-        assert!(Obj::new("cfg", &json!([1])).is_err());
+    fn describe_never_quotes_strings() {
+        let v = json!({"a": "s3cret \\\" \\\\ é"});
+        let e = serde_json::from_value::<std::collections::BTreeMap<String, u64>>(v).unwrap_err();
+        assert!(e.to_string().contains("s3cret"), "{e}");
+        assert_eq!(describe(&e), "invalid type: a string, expected u64");
+        let e = serde_json::from_value::<Vec<u64>>(json!("x\"y")).unwrap_err();
+        assert_eq!(describe(&e), "invalid type: a string, expected a sequence");
+        let e = serde_json::from_value::<u64>(json!(true)).unwrap_err();
+        assert_eq!(describe(&e), "invalid type: boolean `true`, expected u64");
+    }
+
+    #[test]
+    fn bounded() {
+        let b = |v: Value| serde_json::from_value::<Bounded<200, 599>>(v).map(|b| b.0);
+        assert_eq!(b(json!(200)).unwrap(), 200);
+        assert_eq!(b(json!(599)).unwrap(), 599);
+        assert!(b(json!(199))
+            .unwrap_err()
+            .to_string()
+            .contains("between 200 and 599"));
+        assert!(b(json!(600)).is_err());
+        assert!(b(json!(-1)).is_err());
+        assert!(b(json!(250.0)).is_err());
+        assert!(b(json!("250")).is_err());
+        let d = |v: Value| serde_json::from_value::<Bounded<0, 10>>(v).map(|b| b.0);
+        assert_eq!(d(json!(0)).unwrap(), 0);
+        assert_eq!(d(json!(11)).unwrap_err().to_string(), "must be <= 10");
     }
 }
