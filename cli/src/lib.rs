@@ -16,7 +16,7 @@ use std::io::{self, IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use qovery_redeploy::{
     parse_database_id, AuthScheme, Cancel, Client, DeploymentStatus, Error, ErrorKind,
@@ -118,21 +118,10 @@ const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
 /// The default `--timeout` with `--wait`.
 const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Scheme {
-    Auto,
-    Token,
-    Bearer,
-}
-
-impl From<Scheme> for AuthScheme {
-    fn from(s: Scheme) -> AuthScheme {
-        match s {
-            Scheme::Auto => AuthScheme::Auto,
-            Scheme::Token => AuthScheme::Token,
-            Scheme::Bearer => AuthScheme::Bearer,
-        }
-    }
+/// `--auth-scheme`: the core's parser (names, case), so every skin takes the same words.
+fn auth_scheme_arg(text: &str) -> Result<AuthScheme, String> {
+    text.parse::<AuthScheme>()
+        .map_err(|e| e.message().to_owned())
 }
 
 /// Redeploy a Qovery managed database, and optionally wait for the deployment to end.
@@ -184,13 +173,11 @@ struct Args {
     #[arg(
         long,
         value_name = "SCHEME",
-        value_enum,
-        default_value_t = Scheme::Auto,
-        hide_default_value = true,
-        hide_possible_values = true,
-        ignore_case = true
+        value_parser = auth_scheme_arg,
+        default_value = "auto",
+        hide_default_value = true
     )]
-    auth_scheme: Scheme,
+    auth_scheme: AuthScheme,
 
     /// Also trust the CAs in this PEM file [default: $QOVERY_CA_BUNDLE]
     #[arg(long, value_name = "FILE")]
@@ -895,7 +882,7 @@ fn build_client(args: &Args, env: &Env, url: &str) -> Result<Client, CommandErro
     };
     let mut builder = Client::builder()
         .token(token)
-        .auth_scheme(args.auth_scheme.into())
+        .auth_scheme(args.auth_scheme)
         .base_url(url);
     if let Some(path) = &args.ca_file {
         builder = builder.ca_file(path);
