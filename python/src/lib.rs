@@ -69,9 +69,14 @@ fn _qovery_redeploy(m: &Bound<'_, PyModule>) -> PyResult<()> {
     types(py)?;
     // The core logs under the target `qovery_redeploy`: its records go to the Python logger
     // of that name. Levels are read from Python on every record (no caching), so
-    // `logging.getLogger("qovery_redeploy").setLevel(...)` works at any time.
+    // `logging.getLogger("qovery_redeploy").setLevel(...)` works at any time. Only that
+    // target: the HTTP and TLS crates (hyper, rustls) log from the library's own thread, and
+    // a record from there taking the GIL while the interpreter exits ends that thread with
+    // pthread_exit's forced unwind through Rust frames, which crashed the process (seen with
+    // a TLS client alive at exit).
     let _ = pyo3_log::Logger::new(py, pyo3_log::Caching::Loggers)?
-        .filter(log::LevelFilter::Debug)
+        .filter(log::LevelFilter::Off)
+        .filter_target("qovery_redeploy".to_owned(), log::LevelFilter::Debug)
         .install();
     m.add("__version__", core::VERSION)?;
     m.add("DEFAULT_BASE_URL", core::DEFAULT_BASE_URL)?;

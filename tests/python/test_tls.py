@@ -215,3 +215,29 @@ def test_invalid_proxy_url_is_invalid_input(url: str) -> None:
     with pytest.raises(qr.InvalidInputError) as info:
         qr.Client("tok", "https://127.0.0.1:9", proxy=url)
     assert SECRET not in str(info.value) and SECRET not in repr(info.value)
+
+
+def test_exit_with_https_clients_alive_does_not_crash(tls_mock: TlsMock) -> None:
+    """The interpreter exits while HTTPS clients (and their TLS connections) are alive: the
+    library's thread must not take the GIL during finalization (it once logged rustls and
+    hyper records to Python from there, and the process crashed with SIGSEGV at exit in about
+    two runs out of three)."""
+    import subprocess
+    import sys
+
+    db = tls_mock.database()
+    script = (
+        "import sys, qovery_redeploy as qr\n"
+        "clients = [qr.Client(sys.argv[1], sys.argv[2], ca_file=sys.argv[3]) for _ in range(3)]\n"
+        "for c in clients:\n"
+        "    for _ in range(20):\n"
+        "        c.database_status(sys.argv[4])\n"
+        "print('ok')\n"
+    )
+    codes = []
+    for _ in range(8):
+        r = subprocess.run([sys.executable, "-c", script, tls_mock.token, tls_mock.url,
+                            str(tls_mock.ca_file), db], capture_output=True, text=True, timeout=60)
+        assert r.stdout.strip() == "ok", r
+        codes.append(r.returncode)
+    assert codes == [0] * 8, codes
