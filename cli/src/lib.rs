@@ -113,10 +113,9 @@ Examples:
   qovery-redeploy --wait --timeout 1200 3c90c3cc-0d44-4b50-8888-8dd25736052a
   qovery-redeploy --wait --json 3c90c3cc-0d44-4b50-8888-8dd25736052a > status.json";
 
-/// The default `--timeout` without `--wait`: one request and its retries.
-const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
-/// The default `--timeout` with `--wait`.
-const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// The default `--timeout` without `--wait`: one request and its retries, the core's deadline
+/// of one call.
+const DEFAULT_CALL_TIMEOUT: Duration = qovery_redeploy::DEFAULT_DEADLINE;
 
 /// `--auth-scheme`: the core's parser (names, case), so every skin takes the same words.
 fn auth_scheme_arg(text: &str) -> Result<AuthScheme, String> {
@@ -645,8 +644,9 @@ fn execute(
         .to_string();
     let url = api_url(args, env)?;
     let client = build_client(args, env, &url)?;
+    // With --wait, the core's default wait.
     let timeout = args.timeout.unwrap_or(if args.wait {
-        DEFAULT_WAIT_TIMEOUT
+        WaitOptions::default().timeout
     } else {
         DEFAULT_CALL_TIMEOUT
     });
