@@ -13,13 +13,9 @@ use crate::error::{invalid_input, to_py_err};
 use crate::types::types;
 
 /// Seconds from Python as a `Duration`, by the core's one rule for durations
-/// (`duration_from_secs`: finite, not negative, positive unless `zero_ok`, at most 30 days).
-pub(crate) fn seconds(py: Python<'_>, name: &str, value: f64, zero_ok: bool) -> PyResult<Duration> {
-    let zero = if zero_ok {
-        Zero::Allowed
-    } else {
-        Zero::Refused
-    };
+/// (`duration_from_secs`: finite, not negative, not zero unless `zero` allows it, at most 30
+/// days).
+pub(crate) fn seconds(py: Python<'_>, name: &str, value: f64, zero: Zero) -> PyResult<Duration> {
     core::duration_from_secs(name, value, zero).map_err(|e| to_py_err(py, &e))
 }
 
@@ -32,13 +28,18 @@ pub(crate) fn wait_durations(
     settle_delay: Option<f64>,
 ) -> PyResult<(Duration, Duration, Duration)> {
     let d = core::WaitOptions::default();
-    let pick = |name: &str, value: Option<f64>, zero_ok: bool, default: Duration| {
-        value.map_or(Ok(default), |v| seconds(py, name, v, zero_ok))
+    let pick = |name: &str, value: Option<f64>, zero: Zero, default: Duration| {
+        value.map_or(Ok(default), |v| seconds(py, name, v, zero))
     };
     Ok((
-        pick("timeout", timeout, false, d.timeout)?,
-        pick("poll_interval", poll_interval, false, d.poll_interval)?,
-        pick("settle_delay", settle_delay, true, d.settle_delay)?,
+        pick("timeout", timeout, Zero::Refused, d.timeout)?,
+        pick(
+            "poll_interval",
+            poll_interval,
+            Zero::Refused,
+            d.poll_interval,
+        )?,
+        pick("settle_delay", settle_delay, Zero::Allowed, d.settle_delay)?,
     ))
 }
 

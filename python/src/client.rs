@@ -7,7 +7,7 @@ use std::sync::{Mutex, RwLock};
 use pyo3::prelude::*;
 use pyo3::types::{PyString, PyTuple};
 use qovery_redeploy as core;
-use qovery_redeploy::{AuthScheme, Client, DeploymentStatus, RedeployOptions, WaitOptions};
+use qovery_redeploy::{AuthScheme, Client, DeploymentStatus, RedeployOptions, WaitOptions, Zero};
 
 use crate::args::{check_callable, database_id, seconds, utf8_arg, wait_durations};
 use crate::detach::{progress, run_detached};
@@ -91,13 +91,13 @@ impl PyClient {
         // and the deadline follow the request timeout unless set).
         let mut builder = Client::builder().from_env().auth_scheme(scheme);
         if let Some(v) = timeout {
-            builder = builder.request_timeout(seconds(py, "timeout", v, false)?);
+            builder = builder.request_timeout(seconds(py, "timeout", v, Zero::Refused)?);
         }
         if let Some(v) = connect_timeout {
-            builder = builder.connect_timeout(seconds(py, "connect_timeout", v, false)?);
+            builder = builder.connect_timeout(seconds(py, "connect_timeout", v, Zero::Refused)?);
         }
         if let Some(v) = deadline {
-            builder = builder.deadline(seconds(py, "deadline", v, false)?);
+            builder = builder.deadline(seconds(py, "deadline", v, Zero::Refused)?);
         }
         if let Some(n) = max_retries {
             let n = u32::try_from(n).map_err(|_| {
