@@ -177,6 +177,36 @@ typedef uint32_t qovery_log_level;
 #endif // __cplusplus
 
 /**
+ * Whether a status given to a progress callback is the deployment waited for (see
+ * `qovery_result_belongs()`). Values are never renumbered.
+ */
+enum qovery_belongs
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Cannot be told, or the result was not given to a progress callback.
+   */
+  QOVERY_BELONGS_UNKNOWN = 0,
+  /**
+   * The deployment waited for.
+   */
+  QOVERY_BELONGS_OURS = 1,
+  /**
+   * An earlier deployment, still running ahead of the one waited for.
+   */
+  QOVERY_BELONGS_EARLIER = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum qovery_belongs qovery_belongs;
+#else
+typedef uint32_t qovery_belongs;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * How the token is presented in the `Authorization` header
  * (`qovery_client_options_set_auth_scheme()`).
  */
@@ -684,6 +714,23 @@ bool qovery_result_has_status(const struct qovery_result *result);
  * False otherwise (and for NULL).
  */
 bool qovery_result_accepted_unreadable(const struct qovery_result *result);
+
+/**
+ * Whether the status of a result given to a progress callback is the deployment waited for
+ * (the redeploy's own answer, or a status with its request id), an earlier one still running
+ * ahead of it (another request id), or cannot be told (no request id, or a plain wait with no
+ * redeploy to correlate with). `QOVERY_BELONGS_UNKNOWN` for any other result and for NULL.
+ */
+qovery_belongs qovery_result_belongs(const struct qovery_result *result);
+
+/**
+ * The one-line summary every binding shows, e.g. `"DEPLOYING (DEPLOY ONGOING)"`: the state,
+ * then `status_details`' action and status (`?` where unknown), `, 3 requests queued` when
+ * more than one is, and `, an earlier request` for a progress status of an earlier
+ * deployment. Server values are made safe for a terminal (no control characters, each cut
+ * to 64 characters). NULL if there is no status.
+ */
+const char *qovery_result_summary(const struct qovery_result *result);
 
 /**
  * `state`, e.g. `"DEPLOYING"`. Values this version does not know are returned verbatim; `""`

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use qovery_redeploy::{
-    parse_database_id, AuthScheme, Cancel, Client, DeploymentStatus, Error, ErrorKind,
-    RedeployOptions, WaitOptions, DEFAULT_BASE_URL, ENV_TOKEN, ENV_URL,
+    one_line, parse_database_id, redact, short_value, AuthScheme, Cancel, Client, DeploymentStatus,
+    Error, ErrorKind, Progress, RedeployOptions, WaitOptions, DEFAULT_BASE_URL, ENV_TOKEN, ENV_URL,
 };
 
 /// The command's name, as shown in messages.
@@ -240,13 +240,8 @@ struct Io<'a> {
 
 impl Io<'_> {
     fn clean(&self, text: &str) -> String {
-        let mut s = one_line(text);
-        if let Some(secret) = self.secret.as_deref() {
-            if secret.len() >= 4 && s.contains(secret) {
-                s = s.replace(secret, "[REDACTED]");
-            }
-        }
-        s
+        let line = one_line(text);
+        redact(&line, self.secret.as_deref().unwrap_or_default()).into_owned()
     }
 
     /// A result line on stdout. Write errors (a closed pipe) are ignored: nothing to tell.
@@ -313,40 +308,6 @@ impl Io<'_> {
     }
 }
 
-/// Control characters (a hostile server's escape sequences, line breaks) become spaces.
-fn one_line(text: &str) -> String {
-    text.trim()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
-/// A server-provided value (a state name), made safe and short for a terminal.
-fn shown(text: &str) -> String {
-    let s = one_line(text);
-    if s.chars().count() > 64 {
-        let cut: String = s.chars().take(61).collect();
-        format!("{cut}...")
-    } else {
-        s
-    }
-}
-
-/// An optional field as drawn: `?` when the server's value was absent or unreadable.
-fn shown_or_unknown(text: Option<&str>) -> String {
-    text.map_or_else(|| "?".to_owned(), shown)
-}
-
-/// `status_details`' action and status, e.g. `DEPLOY ONGOING` (`?` for an unknown one).
-fn details(status: &DeploymentStatus) -> String {
-    let d = &status.status_details;
-    format!(
-        "{} {}",
-        shown_or_unknown(d.action.as_ref().map(|v| v.as_str())),
-        shown_or_unknown(d.status.as_ref().map(|v| v.as_str())),
-    )
-}
-
 /// The warning for a redeploy answered 2xx whose body could not be read.
 const ACCEPTED_UNREADABLE: &str = "the redeploy was accepted (HTTP 2xx), but its answer could not \
      be read, so its state is unknown; it is not an error: do not redeploy again, check with --status";
@@ -365,43 +326,38 @@ const TICK: Duration = Duration::from_secs(1);
 /// The state changes seen during a wait, drawn on stderr: on a terminal one live line (an
 /// indicatif spinner, redrawn every [`TICK`], cut to the terminal's width), otherwise one plain
 /// line per change.
-struct Progress {
+struct ProgressLine {
     start: Instant,
     /// Where the live line goes (`None`: plain lines); taken when the line is first drawn.
     target: Option<ProgressDrawTarget>,
     /// The live line, once drawn.
     bar: Option<ProgressBar>,
     quiet: bool,
-    /// The first status reported is the redeploy's 202: later ones with another request id
-    /// belong to an earlier deployment still running (a redeploy queues behind it).
-    correlate: bool,
-    /// The request id of the first status reported, once there is one.
-    ours: Option<Option<String>>,
+    /// Whether a status was reported.
+    reported: bool,
     /// The last text drawn (without the time), to skip repeats.
     last: String,
     /// Cut out of what is drawn (a server could echo it in a state name).
     secret: Option<String>,
 }
 
-impl Progress {
-    fn new(start: Instant, live: bool, quiet: bool, correlate: bool) -> Progress {
+impl ProgressLine {
+    fn new(start: Instant, live: bool, quiet: bool) -> ProgressLine {
         let target = live.then(|| ProgressDrawTarget::stderr_with_hz(10));
-        Progress::with_target(start, target, quiet, correlate)
+        ProgressLine::with_target(start, target, quiet)
     }
 
     fn with_target(
         start: Instant,
         target: Option<ProgressDrawTarget>,
         quiet: bool,
-        correlate: bool,
-    ) -> Progress {
-        Progress {
+    ) -> ProgressLine {
+        ProgressLine {
             start,
             target,
             bar: None,
             quiet,
-            correlate,
-            ours: None,
+            reported: false,
             last: String::new(),
             secret: None,
         }
@@ -409,33 +365,7 @@ impl Progress {
 
     /// Whether a status was reported: for a redeploy, that it was accepted.
     fn accepted(&self) -> bool {
-        self.ours.is_some()
-    }
-
-    fn text(&mut self, status: &DeploymentStatus) -> String {
-        if status.accepted_unreadable() {
-            self.ours = Some(None);
-            return "redeploy accepted (state unknown: its answer was unreadable)".to_owned();
-        }
-        let rid = status
-            .deployment_request_id
-            .map(|id| id.hyphenated().to_string());
-        let earlier = match &self.ours {
-            None => {
-                self.ours = Some(rid);
-                false
-            }
-            Some(ours) => self.correlate && ours.is_some() && rid.is_some() && *ours != rid,
-        };
-        let mut text = format!("{} ({}", shown(status.state.as_str()), details(status));
-        if let Some(count) = status.deployment_requests_count.filter(|c| *c > 1) {
-            let _ = write!(text, ", {count} requests queued");
-        }
-        if earlier {
-            text.push_str(", an earlier request");
-        }
-        text.push(')');
-        text
+        self.reported
     }
 
     /// The live line: `⠂ [  12.0s] DEPLOYING (DEPLOY ONGOING)`, the message cut to fit.
@@ -451,17 +381,19 @@ impl Progress {
         bar
     }
 
-    fn report(&mut self, err: &mut dyn Write, status: &DeploymentStatus) {
-        let mut text = self.text(status);
+    fn report(&mut self, err: &mut dyn Write, progress: &Progress<'_>) {
+        self.reported = true;
+        let text = match progress.status.accepted_unreadable() {
+            true => "redeploy accepted (state unknown: its answer was unreadable)".to_owned(),
+            false => progress.summary(),
+        };
         if self.quiet || text == self.last {
             return;
         }
         self.last.clone_from(&text);
-        if let Some(secret) = self.secret.as_deref().filter(|s| s.len() >= 4) {
-            text = text.replace(secret, "[REDACTED]");
-        }
+        let text = redact(&text, self.secret.as_deref().unwrap_or_default()).into_owned();
         if let Some(target) = self.target.take() {
-            self.bar = Some(Progress::live_bar(self.start, target));
+            self.bar = Some(ProgressLine::live_bar(self.start, target));
         }
         if let Some(bar) = &self.bar {
             bar.set_message(text);
@@ -675,7 +607,7 @@ fn execute(
             }
             ErrorKind::Cancelled => {
                 if let Some(status) = error_status {
-                    let _ = write!(line, "; last state {}", shown(status.state.as_str()));
+                    let _ = write!(line, "; last state {}", short_value(status.state.as_str()));
                 }
                 line.push_str(going_on);
             }
@@ -713,9 +645,8 @@ fn execute(
         } else if !args.quiet {
             let line = if args.status {
                 format!(
-                    "database {database_id} state {} ({}, request {})",
-                    shown(status.state.as_str()),
-                    details(&status),
+                    "database {database_id} state {}, request {}",
+                    status.summary(),
                     request_id(&status),
                 )
             } else if status.accepted_unreadable() {
@@ -725,7 +656,7 @@ fn execute(
             } else {
                 format!(
                     "redeploy accepted: database {database_id} state {} (request {})",
-                    shown(status.state.as_str()),
+                    short_value(status.state.as_str()),
                     request_id(&status),
                 )
             };
@@ -748,18 +679,18 @@ fn execute(
         }
     }
 
-    let mut progress = Progress::new(start, io.live, args.quiet, !args.status);
+    let mut progress = ProgressLine::new(start, io.live, args.quiet);
     progress.secret = io.secret.clone();
     let result = {
         let err: &mut dyn Write = &mut *io.err;
-        let mut on_progress = |status: &DeploymentStatus| {
-            if status.accepted_unreadable() {
+        let mut on_progress = |event: &Progress<'_>| {
+            if event.status.accepted_unreadable() {
                 progress.note(
                     err,
                     &format!("{NAME}: warning: {ACCEPTED_UNREADABLE}; waiting"),
                 );
             }
-            progress.report(err, status);
+            progress.report(err, event);
             ControlFlow::Continue(())
         };
         let mut wait = WaitOptions {
@@ -787,7 +718,7 @@ fn execute(
     } else if !args.quiet {
         io.result(&format!(
             "deployed: database {database_id} state {} in {:.1}s (request {})",
-            shown(status.state.as_str()),
+            short_value(status.state.as_str()),
             start.elapsed().as_secs_f64(),
             request_id(&status),
         ));
@@ -1016,6 +947,7 @@ mod signal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use qovery_redeploy::Belongs;
 
     fn status(state: &str, rid: &str, count: u64) -> DeploymentStatus {
         DeploymentStatus::from_json(&format!(
@@ -1025,6 +957,16 @@ mod tests {
             "deployment_request_id":"{rid}","deployment_requests_count":{count}}}"#
         ))
         .unwrap()
+    }
+
+    /// Reports `status` as the core's wait would, saying whether it is ours.
+    fn report(
+        p: &mut ProgressLine,
+        err: &mut Vec<u8>,
+        status: &DeploymentStatus,
+        belongs: Belongs,
+    ) {
+        p.report(err, &Progress { status, belongs });
     }
 
     const DB_ID: &str = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
@@ -1101,8 +1043,6 @@ mod tests {
 
     #[test]
     fn server_text_cannot_drive_the_terminal() {
-        assert_eq!(shown("DEPLOY\x1b]0;owned\x07ED\r\n"), "DEPLOY ]0;owned ED");
-        assert!(shown(&"X".repeat(500)).chars().count() <= 64);
         let mut out = Vec::new();
         let mut err = Vec::new();
         let mut io = Io {
@@ -1159,13 +1099,23 @@ mod tests {
         let term = Recorder::default();
         let target = ProgressDrawTarget::term_like_with_hz(Box::new(term.clone()), 100);
         let mut err = Vec::new();
-        let mut p = Progress::with_target(Instant::now(), Some(target), false, true);
+        let mut p = ProgressLine::with_target(Instant::now(), Some(target), false);
         p.secret = Some("s3cr3t-token".into());
-        p.report(&mut err, &status("QUEUED", OURS, 2));
+        report(&mut p, &mut err, &status("QUEUED", OURS, 2), Belongs::Ours);
         std::thread::sleep(Duration::from_millis(20));
-        p.report(&mut err, &status("DEPLOYING", OLD, 2));
+        report(
+            &mut p,
+            &mut err,
+            &status("DEPLOYING", OLD, 2),
+            Belongs::Earlier,
+        );
         std::thread::sleep(Duration::from_millis(20));
-        p.report(&mut err, &status("s3cr3t-token", OURS, 1));
+        report(
+            &mut p,
+            &mut err,
+            &status("s3cr3t-token", OURS, 1),
+            Belongs::Ours,
+        );
         p.note(&mut err, "a warning line");
         p.finish(&mut err);
         p.finish(&mut err); // idempotent
@@ -1198,10 +1148,16 @@ mod tests {
     #[test]
     fn plain_progress_is_one_line_per_change() {
         let mut err = Vec::new();
-        let mut p = Progress::new(Instant::now(), false, false, false);
+        let mut p = ProgressLine::new(Instant::now(), false, false);
         assert!(!p.accepted());
-        p.report(&mut err, &status("QUEUED", OURS, 1));
-        p.report(&mut err, &status("DEPLOYING", OLD, 1)); // not correlating: no "earlier"
+        report(&mut p, &mut err, &status("QUEUED", OURS, 1), Belongs::Ours);
+        // A plain wait cannot tell: no "earlier".
+        report(
+            &mut p,
+            &mut err,
+            &status("DEPLOYING", OLD, 1),
+            Belongs::Unknown,
+        );
         p.note(&mut err, "a note");
         p.finish(&mut err);
         let text = String::from_utf8(err).unwrap();

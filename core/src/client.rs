@@ -10,10 +10,11 @@ use uuid::Uuid;
 
 use crate::auth::{AuthScheme, Secret};
 use crate::cancel::{after, cancelled, sleep_until, Cancel};
-use crate::error::{clean_server_text, Error, ErrorKind};
+use crate::error::{Error, ErrorKind};
 use crate::model::{error_detail, DeploymentStatus};
 use crate::origin::Origin;
 use crate::retry::{parse_retry_after, Attempt, Method, RetryPolicy};
+use crate::text::clean_server_text;
 use crate::transport::{ExchangeError, ProxySetting, Response, Settings, Stage, Transport};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.qovery.com";

@@ -8,6 +8,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::model::DeploymentStatus;
+use crate::text::clean_server_text;
 
 /// What went wrong, in the terms a caller acts on. Numbers are never reused: the C ABI and
 /// the CLI's exit codes are derived from this list.
@@ -124,9 +125,6 @@ struct Inner {
     /// be reported as accepted with it. Server data: never shown by `Display` or `Debug`.
     received: Option<std::sync::Arc<[u8]>>,
 }
-
-/// Longest server text kept in an error.
-const MAX_DETAIL: usize = 512;
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
@@ -275,42 +273,9 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {}
 
-/// Makes a server-provided text safe to show: no secret (neither as sent nor in the escaped
-/// form `{:?}` quoting gives it), one line, bounded.
-pub(crate) fn clean_server_text(text: &str, secret: &str) -> String {
-    let mut redacted = text.to_owned();
-    if !secret.is_empty() {
-        let escaped = secret.escape_debug().to_string();
-        for form in [secret, escaped.as_str()] {
-            if redacted.contains(form) {
-                redacted = redacted.replace(form, "[REDACTED]");
-            }
-        }
-    }
-    let mut out = String::with_capacity(redacted.len().min(MAX_DETAIL + 3));
-    for c in redacted.trim().chars() {
-        if out.len() >= MAX_DETAIL {
-            out.push_str("...");
-            break;
-        }
-        out.push(if c.is_control() { ' ' } else { c });
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn server_text_is_redacted_single_line_and_capped() {
-        let cleaned = clean_server_text("bad token s3cr3t\r\nInjected: s3cr3t", "s3cr3t");
-        assert_eq!(cleaned, "bad token [REDACTED]  Injected: [REDACTED]");
-        let escaped = clean_server_text(r#"string "to\"k\\en""#, r#"to"k\en"#);
-        assert_eq!(escaped, r#"string "[REDACTED]""#);
-        let long = "x".repeat(10_000);
-        assert!(clean_server_text(&long, "tok").len() <= MAX_DETAIL + 3);
-    }
 
     #[test]
     fn kind_names_are_distinct() {

@@ -9,6 +9,7 @@ mod model;
 mod origin;
 mod retry;
 mod runtime;
+mod text;
 mod tls;
 mod transport;
 mod wait;
@@ -27,8 +28,11 @@ pub use model::{
     ServiceSubAction, State, StatusDetails, StepMetric, StepName, StepStatus, Steps, Unrecognized,
 };
 pub use runtime::{runtime_handle, unblock};
+pub use text::{
+    clean_server_text, one_line, redact, short_value, MAX_SERVER_TEXT, MAX_VALUE_SHOWN,
+};
 pub use transport::{MAX_BODY, MAX_HEAD};
-pub use wait::{OnProgress, WaitOptions};
+pub use wait::{Belongs, OnProgress, Progress, WaitOptions};
 
 /// This crate's version, e.g. `0.1.0`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

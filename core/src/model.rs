@@ -394,6 +394,39 @@ impl DeploymentStatus {
         serde_json::to_string(self).expect("a Status always serialises")
     }
 
+    /// The one line every skin shows for a status: `DEPLOYING (DEPLOY ONGOING)`, the state
+    /// then `status_details`' action and status (`?` for one absent or unreadable), and
+    /// `, 3 requests queued` when more than one is. Server values are cleaned with
+    /// [`short_value`](crate::short_value), so the line is safe for a terminal. An
+    /// [`accepted_unreadable`](Self::accepted_unreadable) answer reads `state unknown (...)`.
+    pub fn summary(&self) -> String {
+        self.summary_noting(None)
+    }
+
+    /// [`summary`](Self::summary) with `note` added inside the parentheses.
+    pub(crate) fn summary_noting(&self, note: Option<&str>) -> String {
+        use std::fmt::Write;
+        if self.accepted_unreadable {
+            return "state unknown (the answer to the redeploy was unreadable)".to_owned();
+        }
+        let shown = |v: Option<&str>| v.map_or_else(|| "?".to_owned(), crate::short_value);
+        let d = &self.status_details;
+        let mut line = format!(
+            "{} ({} {}",
+            crate::short_value(self.state.as_str()),
+            shown(d.action.as_ref().map(|v| v.as_str())),
+            shown(d.status.as_ref().map(|v| v.as_str())),
+        );
+        if let Some(count) = self.deployment_requests_count.filter(|c| *c > 1) {
+            let _ = write!(line, ", {count} requests queued");
+        }
+        if let Some(note) = note {
+            let _ = write!(line, ", {note}");
+        }
+        line.push(')');
+        line
+    }
+
     pub fn is_success(&self) -> bool {
         self.state.is_success()
     }

@@ -18,7 +18,7 @@ impl Origin {
     /// Accepts `https://host[:port][/prefix]`, and `http://` only to a loopback host so a
     /// token is never sent in clear over a network.
     pub(crate) fn parse(base_url: &str) -> Result<Origin, Error> {
-        let shown = crate::error::clean_server_text(base_url, "");
+        let shown = crate::text::clean_server_text(base_url, "");
         if base_url.len() > MAX_URL {
             return Err(Error::invalid(format!(
                 "invalid API URL: longer than {MAX_URL} characters"

@@ -27,7 +27,48 @@ const FINAL_POLL_BUDGET: Duration = Duration::from_millis(250);
 
 /// A progress callback: gets each status whose state changed; `Break` stops the wait with
 /// [`ErrorKind::Cancelled`].
-pub type OnProgress<'a> = &'a mut dyn FnMut(&DeploymentStatus) -> ControlFlow<()>;
+pub type OnProgress<'a> = &'a mut dyn FnMut(&Progress<'_>) -> ControlFlow<()>;
+
+/// Whether a status seen during a wait is the deployment waited for. A redeploy queues
+/// behind a deployment already running, and the status endpoint shows that one first: a
+/// display that does not tell them apart shows someone else's deployment as ours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Belongs {
+    /// The redeploy's own answer, or a status with its request id.
+    Ours,
+    /// A status with another request id: an earlier deployment, still running or just ended.
+    Earlier,
+    /// Nothing to tell by: no redeploy to correlate with (a plain wait), or no request id on
+    /// one side.
+    Unknown,
+}
+
+impl Belongs {
+    /// `ours`, `earlier`, `unknown`: the name every skin uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Belongs::Ours => "ours",
+            Belongs::Earlier => "earlier",
+            Belongs::Unknown => "unknown",
+        }
+    }
+}
+
+/// One status given to a progress callback, with whether it is the deployment waited for.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress<'a> {
+    pub status: &'a DeploymentStatus,
+    pub belongs: Belongs,
+}
+
+impl Progress<'_> {
+    /// The status's [`summary`](DeploymentStatus::summary), marked `an earlier request` when
+    /// it is [`Belongs::Earlier`].
+    pub fn summary(&self) -> String {
+        let note = (self.belongs == Belongs::Earlier).then_some("an earlier request");
+        self.status.summary_noting(note)
+    }
+}
 
 /// How to wait. `Default` gives 30 minutes, a poll every 3 s and a 10 s settle delay.
 pub struct WaitOptions<'a> {
@@ -89,6 +130,15 @@ impl Tracker {
             accepted_at: now,
             settle_delay,
             seen_in_progress: false,
+        }
+    }
+
+    /// Whether `status` is the deployment waited for, as far as request ids tell.
+    fn belongs(&self, status: &DeploymentStatus) -> Belongs {
+        match (self.correlating, self.ours, status.deployment_request_id) {
+            (true, Some(ours), Some(seen)) if ours == seen => Belongs::Ours,
+            (true, Some(_), Some(_)) => Belongs::Earlier,
+            _ => Belongs::Unknown,
         }
     }
 
@@ -173,7 +223,11 @@ impl Client {
                 }
             })?;
         if let Some(report) = wait.on_progress.as_mut() {
-            if report(&accepted).is_break() {
+            let progress = Progress {
+                status: &accepted,
+                belongs: Belongs::Ours,
+            };
+            if report(&progress).is_break() {
                 return Err(
                     Error::new(ErrorKind::Cancelled, "cancelled by the progress callback")
                         .with_status(accepted)
@@ -237,7 +291,11 @@ impl Client {
                     if reported_key.as_ref() != Some(&key) {
                         reported_key = Some(key);
                         if let Some(report) = options.on_progress.as_mut() {
-                            if report(&status).is_break() {
+                            let progress = Progress {
+                                status: &status,
+                                belongs: tracker.belongs(&status),
+                            };
+                            if report(&progress).is_break() {
                                 return Err(stop(
                                     Some(status),
                                     ErrorKind::Cancelled,
@@ -315,6 +373,42 @@ mod tests {
 
     const OLD: &str = "11111111-1111-4111-8111-111111111111";
     const NEW: &str = "22222222-2222-4222-8222-222222222222";
+
+    #[test]
+    fn each_status_says_whether_it_is_the_deployment_waited_for() {
+        let t0 = Instant::now();
+        let ours = Tracker::new(Some(&status("QUEUED", Some(NEW))), Duration::ZERO, t0);
+        assert_eq!(ours.belongs(&status("DEPLOYING", Some(NEW))), Belongs::Ours);
+        assert_eq!(
+            ours.belongs(&status("DEPLOYING", Some(OLD))),
+            Belongs::Earlier
+        );
+        assert_eq!(ours.belongs(&status("DEPLOYING", None)), Belongs::Unknown);
+        // A 202 without a request id, or no redeploy at all: nothing to tell by.
+        let no_id = Tracker::new(Some(&status("QUEUED", None)), Duration::ZERO, t0);
+        assert_eq!(
+            no_id.belongs(&status("DEPLOYING", Some(OLD))),
+            Belongs::Unknown
+        );
+        let plain = Tracker::new(None, Duration::ZERO, t0);
+        assert_eq!(
+            plain.belongs(&status("DEPLOYING", Some(OLD))),
+            Belongs::Unknown
+        );
+        let earlier = Progress {
+            status: &status("DEPLOYING", Some(OLD)),
+            belongs: Belongs::Earlier,
+        };
+        assert_eq!(
+            earlier.summary(),
+            "DEPLOYING (DEPLOY ONGOING, an earlier request)"
+        );
+        let mine = Progress {
+            belongs: Belongs::Ours,
+            ..earlier
+        };
+        assert_eq!(mine.summary(), "DEPLOYING (DEPLOY ONGOING)");
+    }
 
     #[test]
     fn stale_terminal_state_with_other_request_id_is_ignored() {

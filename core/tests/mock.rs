@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use qovery_redeploy::{
-    AuthScheme, CancelToken, Client, DeploymentStatus, Error, ErrorKind, RedeployOptions,
-    WaitOptions,
+    AuthScheme, Belongs, CancelToken, Client, DeploymentStatus, Error, ErrorKind, Progress,
+    RedeployOptions, WaitOptions,
 };
 
 /// One mock for the whole test binary (each test uses its own database ids).
@@ -62,8 +62,8 @@ fn redeploy_and_wait(
     wait: WaitOptions<'_>,
 ) -> (Result<DeploymentStatus, Error>, Vec<String>) {
     let mut seen = Vec::new();
-    let mut report = |s: &DeploymentStatus| {
-        seen.push(s.state.as_str().to_owned());
+    let mut report = |p: &Progress<'_>| {
+        seen.push(p.status.state.as_str().to_owned());
         ControlFlow::Continue(())
     };
     let result = client().redeploy_and_wait(
@@ -185,6 +185,46 @@ fn a_stale_deployed_is_not_taken_for_the_new_deployment() {
     );
 }
 
+/// Each reported status with the wait's word on whose it is.
+fn belongs_seen(config: &str) -> Vec<(String, Belongs)> {
+    let id = db(config);
+    let mut seen = Vec::new();
+    let mut report = |p: &Progress<'_>| {
+        seen.push((p.status.state.as_str().to_owned(), p.belongs));
+        ControlFlow::Continue(())
+    };
+    let wait = WaitOptions {
+        on_progress: Some(&mut report),
+        ..fast_wait()
+    };
+    let status = client().redeploy_and_wait(&id, RedeployOptions::default(), wait);
+    assert_eq!(status.unwrap().state.as_str(), "DEPLOYED");
+    seen
+}
+
+#[test]
+fn progress_says_which_statuses_are_the_deployment_waited_for() {
+    let seen = belongs_seen(r#"{"stale_polls":3}"#);
+    assert_eq!(seen[0], ("QUEUED".to_owned(), Belongs::Ours), "{seen:?}");
+    // The previous deployment's DEPLOYED (another request id) is reported as earlier.
+    assert!(
+        seen.contains(&("DEPLOYED".to_owned(), Belongs::Earlier)),
+        "{seen:?}"
+    );
+    assert_eq!(
+        seen.last(),
+        Some(&("DEPLOYED".to_owned(), Belongs::Ours)),
+        "{seen:?}"
+    );
+    // Without request ids only the redeploy's own answer is known to be ours.
+    let seen = belongs_seen(r#"{"stale_polls":3,"null_request_id":true}"#);
+    assert_eq!(seen[0].1, Belongs::Ours, "{seen:?}");
+    assert!(
+        seen[1..].iter().all(|(_, b)| *b == Belongs::Unknown),
+        "{seen:?}"
+    );
+}
+
 #[test]
 fn without_request_ids_the_deployment_must_be_seen_in_progress() {
     let id = db(r#"{"stale_polls":3,"null_request_id":true}"#);
@@ -275,7 +315,7 @@ fn a_wait_is_cancelled_promptly_from_another_thread() {
 fn the_progress_callback_can_stop_the_wait() {
     let id = db(r#"{"tick_ms":60000}"#);
     let mut calls = 0;
-    let mut stop = |_: &DeploymentStatus| {
+    let mut stop = |_: &Progress<'_>| {
         calls += 1;
         ControlFlow::Break(())
     };
@@ -621,7 +661,7 @@ fn an_interrupted_redeploy_and_wait_can_be_resumed() {
     let c = client();
     let cancel = CancelToken::new();
     let reported = AtomicUsize::new(0);
-    let mut on_progress = |_: &qovery_redeploy::DeploymentStatus| {
+    let mut on_progress = |_: &qovery_redeploy::Progress<'_>| {
         // The accepted status is reported first: stop right after it (as a Ctrl-C would).
         if reported.fetch_add(1, Ordering::SeqCst) == 0 {
             cancel.cancel();

@@ -311,3 +311,26 @@ fn decode_errors_are_one_line_even_when_the_body_quotes_a_line_break() {
     assert_eq!(e.kind(), ErrorKind::Decode);
     assert!(!e.to_string().contains('\n'), "{e}");
 }
+
+#[test]
+fn summary_is_one_safe_line_for_every_shape() {
+    let seed = DeploymentStatus::from_json(SEED).unwrap();
+    assert_eq!(
+        seed.summary(),
+        "BUILDING (DEPLOY QUEUED, 123 requests queued)"
+    );
+    let minimal = DeploymentStatus::from_json(MINIMAL).unwrap();
+    assert_eq!(minimal.summary(), "DEPLOYED (DEPLOY SUCCESS)");
+    let future = DeploymentStatus::from_json(FUTURE).unwrap();
+    assert_eq!(future.summary(), "HIBERNATING (SCALE THROTTLED)");
+    let bare = DeploymentStatus::from_json(r#"{"state":"DEPLOYING"}"#).unwrap();
+    assert_eq!(bare.summary(), "DEPLOYING (? ?)");
+    let hostile =
+        DeploymentStatus::from_json(&with_state("DEPLOY\\u001b]0;owned\\u0007ED\\r\\n")).unwrap();
+    assert_eq!(
+        hostile.summary(),
+        "DEPLOY ]0;owned ED (DEPLOY QUEUED, 123 requests queued)"
+    );
+    let unreadable = DeploymentStatus::unreadable_accepted(b"<html>");
+    assert!(unreadable.summary().starts_with("state unknown"));
+}

@@ -39,7 +39,8 @@ fn https_redeploy_and_wait_reaches_deployed() {
     mock.configure(&id, "{}");
     let c = client(&mock, &mock.url, 0);
     let mut states = Vec::new();
-    let mut on_progress = |s: &qovery_redeploy::DeploymentStatus| {
+    let mut on_progress = |p: &qovery_redeploy::Progress<'_>| {
+        let s = p.status;
         states.push(s.state.as_str().to_owned());
         std::ops::ControlFlow::Continue(())
     };

@@ -222,12 +222,12 @@ impl<'a> WaitArgs<'a> {
 fn progress(
     callback: qovery_progress_callback,
     user_data: *mut c_void,
-) -> impl FnMut(&DeploymentStatus) -> ControlFlow<()> {
-    move |status| {
+) -> impl FnMut(&qovery::Progress<'_>) -> ControlFlow<()> {
+    move |event| {
         let Some(callback) = callback else {
             return ControlFlow::Continue(());
         };
-        let view = ResultData::borrowed_view(status);
+        let view = ResultData::borrowed_view(event);
         let view_ptr = ptr::from_ref(&view).cast::<qovery_result>();
         // SAFETY: the caller's function, called as documented; `view` outlives the call.
         match unsafe { callback(view_ptr, user_data) } {

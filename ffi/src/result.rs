@@ -6,7 +6,7 @@ use std::ptr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use qovery::{DeploymentStatus, Error};
+use qovery::{Belongs, DeploymentStatus, Error, Progress};
 use time::format_description::well_known::Rfc3339;
 
 use crate::code::qovery_code;
@@ -38,6 +38,25 @@ impl Handle for qovery_result {
     type Rust = ResultData;
 }
 
+/// Whether a status given to a progress callback is the deployment waited for (see
+/// `qovery_result_belongs()`). Values are never renumbered.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum qovery_belongs {
+    /// Cannot be told, or the result was not given to a progress callback.
+    QOVERY_BELONGS_UNKNOWN = 0,
+    /// The deployment waited for.
+    QOVERY_BELONGS_OURS = 1,
+    /// An earlier deployment, still running ahead of the one waited for.
+    QOVERY_BELONGS_EARLIER = 2,
+}
+
+impl crate::panic::FfiReturn for qovery_belongs {
+    fn from_failure(_: CallError) -> Self {
+        qovery_belongs::QOVERY_BELONGS_UNKNOWN
+    }
+}
+
 pub(crate) struct ResultData {
     code: qovery_code,
     /// `""` on success; otherwise one line, server detail included, never the token.
@@ -56,6 +75,9 @@ pub(crate) struct ResultData {
 /// RFC 3339 formatting and a copy of the body.
 pub(crate) struct StatusData {
     pub(crate) status: DeploymentStatus,
+    /// For a status given to a progress callback, whether it is the deployment waited for.
+    belongs: Belongs,
+    summary: OnceLock<CString>,
     id: OnceLock<Option<CString>>,
     state: OnceLock<CString>,
     service_deployment_status: OnceLock<Option<CString>>,
@@ -80,6 +102,8 @@ impl StatusData {
     pub(crate) fn new(status: DeploymentStatus) -> StatusData {
         StatusData {
             status,
+            belongs: Belongs::Unknown,
+            summary: OnceLock::new(),
             id: OnceLock::new(),
             state: OnceLock::new(),
             service_deployment_status: OnceLock::new(),
@@ -92,6 +116,16 @@ impl StatusData {
             raw_json: OnceLock::new(),
             steps: OnceLock::new(),
         }
+    }
+
+    fn summary(&self) -> &CString {
+        self.summary.get_or_init(|| {
+            let progress = Progress {
+                status: &self.status,
+                belongs: self.belongs,
+            };
+            c_string(&progress.summary())
+        })
     }
 
     fn id(&self) -> Option<&CString> {
@@ -240,11 +274,15 @@ impl ResultData {
     }
 
     /// A view of a status for a progress callback (see `borrowed`).
-    pub(crate) fn borrowed_view(status: &DeploymentStatus) -> ResultData {
-        ResultData {
+    pub(crate) fn borrowed_view(progress: &Progress<'_>) -> ResultData {
+        let mut view = ResultData {
             borrowed: true,
-            ..ResultData::success(status.clone())
+            ..ResultData::success(progress.status.clone())
+        };
+        if let Some(data) = view.status.as_mut() {
+            data.belongs = progress.belongs;
         }
+        view
     }
 
     pub(crate) fn into_raw(self) -> *mut qovery_result {
@@ -371,6 +409,31 @@ pub extern "C" fn qovery_result_has_status(result: *const qovery_result) -> bool
 #[no_mangle]
 pub extern "C" fn qovery_result_accepted_unreadable(result: *const qovery_result) -> bool {
     ffi_guard!({ Ok(status(result)?.is_some_and(|s| s.status.accepted_unreadable())) })
+}
+
+/// Whether the status of a result given to a progress callback is the deployment waited for
+/// (the redeploy's own answer, or a status with its request id), an earlier one still running
+/// ahead of it (another request id), or cannot be told (no request id, or a plain wait with no
+/// redeploy to correlate with). `QOVERY_BELONGS_UNKNOWN` for any other result and for NULL.
+#[no_mangle]
+pub extern "C" fn qovery_result_belongs(result: *const qovery_result) -> qovery_belongs {
+    ffi_guard!({
+        Ok(match status(result)?.map(|s| s.belongs) {
+            Some(Belongs::Ours) => qovery_belongs::QOVERY_BELONGS_OURS,
+            Some(Belongs::Earlier) => qovery_belongs::QOVERY_BELONGS_EARLIER,
+            _ => qovery_belongs::QOVERY_BELONGS_UNKNOWN,
+        })
+    })
+}
+
+/// The one-line summary every binding shows, e.g. `"DEPLOYING (DEPLOY ONGOING)"`: the state,
+/// then `status_details`' action and status (`?` where unknown), `, 3 requests queued` when
+/// more than one is, and `, an earlier request` for a progress status of an earlier
+/// deployment. Server values are made safe for a terminal (no control characters, each cut
+/// to 64 characters). NULL if there is no status.
+#[no_mangle]
+pub extern "C" fn qovery_result_summary(result: *const qovery_result) -> *const c_char {
+    ffi_guard!({ Ok(status(result)?.map_or(ptr::null(), |s| s.summary().as_ptr())) })
 }
 
 /// `state`, e.g. `"DEPLOYING"`. Values this version does not know are returned verbatim; `""`

@@ -25,7 +25,7 @@ use pyo3::types::{PyCFunction, PyDict, PyTuple};
 use pyo3_async_runtimes::generic::{self, ContextExt, Runtime};
 use pyo3_async_runtimes::TaskLocals;
 use qovery_redeploy as core;
-use qovery_redeploy::{CancelToken, DeploymentStatus, RedeployOptions, WaitOptions};
+use qovery_redeploy::{CancelToken, DeploymentStatus, Progress, RedeployOptions, WaitOptions};
 
 use crate::args::{check_callable, database_id, wait_durations};
 use crate::client::{with_accepted, PyClient};
@@ -134,15 +134,15 @@ struct LoopCallback {
 }
 
 impl LoopCallback {
-    fn report(&self, status: &DeploymentStatus, cancel: &CancelToken) -> ControlFlow<()> {
+    fn report(&self, event: &Progress<'_>, cancel: &CancelToken) -> ControlFlow<()> {
         if let Some(slot) = &self.accepted {
             slot.lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .get_or_insert_with(|| status.clone());
+                .get_or_insert_with(|| event.status.clone());
         }
         let (tx, rx) = mpsc::channel::<PyResult<()>>();
         let scheduled = Python::attach(|py| -> PyResult<()> {
-            let status = Py::new(py, PyStatus::new(status.clone()))?;
+            let status = Py::new(py, PyStatus::reported(event))?;
             let callback = self.callback.clone();
             let run = PyCFunction::new_closure(
                 py,
@@ -293,8 +293,8 @@ pub(crate) fn _await_for_database<'py>(
     let raised = Arc::default();
     let report = loop_callback(py, on_progress, &locals, &raised, None)?;
     spawn(py, locals, raised, None, move |cancel| {
-        let mut on_progress = |s: &DeploymentStatus| match &report {
-            Some(r) => r.report(s, cancel),
+        let mut on_progress = |event: &Progress<'_>| match &report {
+            Some(r) => r.report(event, cancel),
             None => ControlFlow::Continue(()),
         };
         client.wait_for_database(
@@ -337,12 +337,12 @@ pub(crate) fn _aredeploy_and_wait<'py>(
     let report = loop_callback(py, on_progress, &locals, &raised, Some(&accepted))?;
     let seen = accepted.clone();
     spawn(py, locals, raised, Some(accepted), move |cancel| {
-        let mut on_progress = |s: &DeploymentStatus| match &report {
-            Some(r) => r.report(s, cancel),
+        let mut on_progress = |event: &Progress<'_>| match &report {
+            Some(r) => r.report(event, cancel),
             None => {
                 seen.lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .get_or_insert_with(|| s.clone());
+                    .get_or_insert_with(|| event.status.clone());
                 ControlFlow::Continue(())
             }
         };

@@ -7,7 +7,9 @@ use std::sync::{Mutex, RwLock};
 use pyo3::prelude::*;
 use pyo3::types::{PyString, PyTuple};
 use qovery_redeploy as core;
-use qovery_redeploy::{AuthScheme, Client, DeploymentStatus, RedeployOptions, WaitOptions, Zero};
+use qovery_redeploy::{
+    AuthScheme, Client, DeploymentStatus, Progress, RedeployOptions, WaitOptions, Zero,
+};
 
 use crate::args::{check_callable, database_id, seconds, utf8_arg, wait_durations};
 use crate::detach::{progress, run_detached};
@@ -287,7 +289,7 @@ impl PyClient {
                     settle_delay,
                     on_progress: report
                         .as_mut()
-                        .map(|r| r as &mut dyn FnMut(&DeploymentStatus) -> ControlFlow<()>),
+                        .map(|r| r as &mut dyn FnMut(&Progress<'_>) -> ControlFlow<()>),
                     cancel: Some(cancel),
                     accepted: accepted.as_ref(),
                 },
@@ -325,13 +327,13 @@ impl PyClient {
         let accepted: Mutex<Option<DeploymentStatus>> = Mutex::new(None);
         let result = run_detached(py, cancel, |cancel, interrupt| {
             let mut user = on_progress.as_ref().map(|cb| progress(cb, interrupt));
-            let mut report = |status: &DeploymentStatus| {
+            let mut report = |event: &Progress<'_>| {
                 accepted
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .get_or_insert_with(|| status.clone());
+                    .get_or_insert_with(|| event.status.clone());
                 match user.as_mut() {
-                    Some(user) => user(status),
+                    Some(user) => user(event),
                     None => ControlFlow::Continue(()),
                 }
             };

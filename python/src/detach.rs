@@ -10,7 +10,7 @@ use std::time::Instant;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use qovery_redeploy as core;
-use qovery_redeploy::{Cancel, DeploymentStatus};
+use qovery_redeploy::{Cancel, Progress};
 
 use crate::error::to_py_err;
 use crate::status::PyStatus;
@@ -123,11 +123,11 @@ where
 pub(crate) fn progress<'a>(
     callback: &'a Py<PyAny>,
     interrupt: &'a Interrupt,
-) -> impl FnMut(&DeploymentStatus) -> ControlFlow<()> + Send + 'a {
-    move |status: &DeploymentStatus| {
+) -> impl FnMut(&Progress<'_>) -> ControlFlow<()> + Send + 'a {
+    move |event: &Progress<'_>| {
         Python::attach(|py| {
             let result =
-                Py::new(py, PyStatus::new(status.clone())).and_then(|s| callback.call1(py, (s,)));
+                Py::new(py, PyStatus::reported(event)).and_then(|s| callback.call1(py, (s,)));
             match result {
                 Ok(_) => ControlFlow::Continue(()),
                 Err(e) => {

@@ -219,11 +219,24 @@ impl PySteps {
 #[pyclass(frozen, module = "qovery_redeploy", name = "DeploymentStatus")]
 pub(crate) struct PyStatus {
     pub(crate) inner: DeploymentStatus,
+    /// Set for a status given to `on_progress`: the wait's word on whether it is ours.
+    belongs: Option<core::Belongs>,
 }
 
 impl PyStatus {
     pub(crate) fn new(inner: DeploymentStatus) -> Self {
-        PyStatus { inner }
+        PyStatus {
+            inner,
+            belongs: None,
+        }
+    }
+
+    /// A status as given to `on_progress`.
+    pub(crate) fn reported(progress: &core::Progress<'_>) -> Self {
+        PyStatus {
+            inner: progress.status.clone(),
+            belongs: Some(progress.belongs),
+        }
     }
 }
 
@@ -381,6 +394,27 @@ impl PyStatus {
                 .unbind()),
             Err(_) => Ok(py.NotImplemented()),
         }
+    }
+
+    /// For a status given to `on_progress`: `"ours"` (the deployment waited for: the
+    /// redeploy's own answer, or a status with its request id), `"earlier"` (another request
+    /// id: a deployment still running ahead of ours) or `"unknown"` (nothing to tell by: no
+    /// request id, or a plain wait). `None` for any other status. Not part of equality.
+    #[getter]
+    fn belongs(&self) -> Option<&'static str> {
+        self.belongs.map(core::Belongs::name)
+    }
+
+    /// The one line every binding shows: `"DEPLOYING (DEPLOY ONGOING)"`, with
+    /// `", 3 requests queued"` when more than one is and `", an earlier request"` for an
+    /// `"earlier"` progress status; server values made safe for a terminal.
+    #[getter]
+    fn summary(&self) -> String {
+        let progress = core::Progress {
+            status: &self.inner,
+            belongs: self.belongs.unwrap_or(core::Belongs::Unknown),
+        };
+        progress.summary()
     }
 
     fn __hash__(&self) -> u64 {

@@ -407,6 +407,8 @@ static void test_success(qovery_client *c) {
 struct progress_log {
     int calls;
     char states[32][40];
+    qovery_belongs belongs[32];
+    char summaries[32][160];
     int cancel_at; /* cancel when this state is reported; -1: never */
     const char *cancel_state;
     int bad_free; /* try to free the borrowed view (must be a no-op) */
@@ -418,7 +420,13 @@ static int on_progress(const qovery_result *status, void *user_data) {
     CHECK(qovery_result_has_status(status));
     const char *state = qovery_result_state(status);
     CHECK(state != NULL);
-    if (log->calls < 32) snprintf(log->states[log->calls], sizeof log->states[0], "%s", state);
+    if (log->calls < 32) {
+        snprintf(log->states[log->calls], sizeof log->states[0], "%s", state);
+        log->belongs[log->calls] = qovery_result_belongs(status);
+        const char *summary = qovery_result_summary(status);
+        CHECK(summary != NULL);
+        snprintf(log->summaries[log->calls], sizeof log->summaries[0], "%s", summary ? summary : "");
+    }
     log->calls++;
     if (log->bad_free) qovery_result_free((qovery_result *)status);
     return log->cancel_state != NULL && state != NULL && strcmp(state, log->cancel_state) == 0;
@@ -477,6 +485,31 @@ static void test_wait(qovery_client *c) {
     CHECK_STR(qovery_result_state(r), "DEPLOYED");
     CHECK(log.calls >= 2);
     CHECK_STR(log.states[0], "QUEUED");
+    CHECK(log.belongs[0] == QOVERY_BELONGS_OURS);
+    CHECK_STR(log.summaries[0], "QUEUED (DEPLOY QUEUED)");
+    CHECK(log.belongs[log.calls - 1] == QOVERY_BELONGS_OURS);
+    CHECK(qovery_result_belongs(r) == QOVERY_BELONGS_UNKNOWN); /* not a progress view */
+    CHECK_STR(qovery_result_summary(r), "DEPLOYED (DEPLOY SUCCESS)");
+    CHECK(qovery_result_belongs(NULL) == QOVERY_BELONGS_UNKNOWN);
+    CHECK(qovery_result_summary(NULL) == NULL);
+    qovery_result_free(r);
+
+    /* a redeploy queued behind a running deployment: its statuses are reported as earlier */
+    char stale[37];
+    new_db_id(stale);
+    CHECK(mock_database(stale, "{\"tick_ms\": 50, \"stale_polls\": 3}"));
+    memset(&log, 0, sizeof log);
+    r = qovery_redeploy_and_wait(c, stale, NULL, &wo, on_progress, &log);
+    CHECK_CODE(r, QOVERY_OK);
+    int saw_earlier = 0;
+    for (int i = 0; i < log.calls && i < 32; i++) {
+        if (log.belongs[i] == QOVERY_BELONGS_EARLIER) {
+            saw_earlier = 1;
+            CHECK_CONTAINS(log.summaries[i], ", an earlier request)");
+        }
+    }
+    CHECK(saw_earlier);
+    CHECK(log.belongs[log.calls - 1] == QOVERY_BELONGS_OURS);
     qovery_result_free(r);
 
     /* no callback at all */

@@ -139,3 +139,24 @@ def test_callback_may_use_the_client(client: qr.Client, mock: Mock) -> None:
         db, poll_interval=0.02, timeout=30,
         on_progress=lambda s: peeked.append(client.database_status(other).state))
     assert peeked and set(peeked) == {"DEPLOYED"}
+
+
+def test_progress_says_which_statuses_are_the_deployment_waited_for(
+    client: qr.Client, mock: Mock
+) -> None:
+    # A redeploy queued behind a running deployment: the core tells them apart, by request id.
+    db = mock.database(tick_ms=50, stale_polls=3)
+    seen: list[qr.DeploymentStatus] = []
+    final = client.redeploy_and_wait(db, poll_interval=0.02, timeout=30, on_progress=seen.append)
+    assert seen[0].belongs == "ours" and seen[-1].belongs == "ours", [s.belongs for s in seen]
+    earlier = [s for s in seen if s.belongs == "earlier"]
+    assert earlier and all(s.deployment_request_id != final.deployment_request_id for s in earlier)
+    assert all(s.summary.endswith(", an earlier request)") for s in earlier), [s.summary for s in earlier]
+    # Outside a callback there is no such word, and equality ignores it.
+    assert final.belongs is None and final.summary == "DEPLOYED (DEPLOY SUCCESS)"
+    assert seen[-1] == final
+    # A plain wait has nothing to correlate with.
+    plain: list[qr.DeploymentStatus] = []
+    client.forget_accepted_redeploy(db)
+    client.wait_for_database(db, poll_interval=0.02, timeout=30, on_progress=plain.append)
+    assert plain and all(s.belongs == "unknown" for s in plain)
