@@ -20,7 +20,8 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use qovery_redeploy::{
     one_line, parse_database_id, redact, short_value, AuthScheme, Cancel, Client, DeploymentStatus,
-    Error, ErrorKind, Progress, RedeployOptions, WaitOptions, DEFAULT_BASE_URL, ENV_TOKEN, ENV_URL,
+    Environment, Error, ErrorKind, Progress, RedeployOptions, WaitOptions, DEFAULT_BASE_URL,
+    ENV_TOKEN, ENV_URL,
 };
 
 /// The command's name, as shown in messages.
@@ -212,8 +213,8 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
 
 /// What `run` reads from the process environment, gathered once.
 struct Env {
-    token: Option<OsString>,
-    url: Option<OsString>,
+    /// The client's variables, read by the core's rules.
+    api: Environment,
     /// `TERM=dumb`: no cursor tricks even on a terminal.
     dumb_term: bool,
 }
@@ -221,8 +222,7 @@ struct Env {
 impl Env {
     fn from_process() -> Env {
         Env {
-            token: std::env::var_os(ENV_TOKEN),
-            url: std::env::var_os(ENV_URL),
+            api: Environment::from_process(),
             dumb_term: std::env::var_os("TERM").is_some_and(|t| t == "dumb"),
         }
     }
@@ -452,7 +452,7 @@ pub fn run(args: Vec<OsString>, cancel: Option<&dyn Cancel>) -> i32 {
 }
 
 fn run_with(args: Vec<OsString>, cancel: Option<&dyn Cancel>, env: &Env, io: &mut Io) -> i32 {
-    if let Some(token) = env.token.as_ref().and_then(|t| t.to_str()) {
+    if let Ok(Some(token)) = env.api.token() {
         io.secret = Some(token.to_owned());
     }
     // For a usage error, where clap could not tell: --json before any `--`.
@@ -779,14 +779,9 @@ fn is_loopback(url: &str) -> bool {
 /// The API base URL: --api-url, else QOVERY_API_URL, else the default. One without a scheme
 /// (`api.qovery.com`) is refused here, with the fix, before the client says it in URL terms.
 fn api_url(args: &Args, env: &Env) -> Result<String, CommandError> {
-    let (url, source) = match (&args.api_url, env.url.as_ref().filter(|u| !u.is_empty())) {
+    let (url, source) = match (&args.api_url, env.api.url()?) {
         (Some(url), _) => (url.clone(), "--api-url"),
-        (None, Some(url)) => (
-            url.to_str()
-                .ok_or_else(|| invalid(format!("{ENV_URL} is not valid UTF-8")))?
-                .to_owned(),
-            ENV_URL,
-        ),
+        (None, Some(url)) => (url.to_owned(), ENV_URL),
         (None, None) => return Ok(DEFAULT_BASE_URL.to_owned()),
     };
     if !url.contains("://") {
@@ -800,19 +795,14 @@ fn api_url(args: &Args, env: &Env) -> Result<String, CommandError> {
 }
 
 fn build_client(args: &Args, env: &Env, url: &str) -> Result<Client, CommandError> {
-    let token = match env.token.as_ref().filter(|t| !t.is_empty()) {
-        None => {
-            return Err(invalid(format!(
-                "no API token: set {ENV_TOKEN} (it is never taken from a flag, which would show \
-                 it in ps and shell history)"
-            )))
-        }
-        Some(t) => t
-            .to_str()
-            .ok_or_else(|| invalid(format!("{ENV_TOKEN} is not valid UTF-8")))?,
-    };
+    if env.api.token()?.is_none() {
+        return Err(invalid(format!(
+            "no API token: set {ENV_TOKEN} (it is never taken from a flag, which would show it \
+             in ps and shell history)"
+        )));
+    }
     let mut builder = Client::builder()
-        .token(token)
+        .environment(env.api.clone())
         .auth_scheme(args.auth_scheme)
         .base_url(url);
     if let Some(path) = &args.ca_file {
@@ -828,13 +818,7 @@ fn build_client(args: &Args, env: &Env, url: &str) -> Result<Client, CommandErro
         // One call: the client's deadline is the command's.
         builder = builder.deadline(args.timeout.unwrap_or(DEFAULT_CALL_TIMEOUT));
     }
-    builder.build().map_err(|e| match e.kind() {
-        // Name the variable: the core speaks of "the API token".
-        ErrorKind::InvalidInput if e.message().contains("API token") => {
-            invalid(format!("{ENV_TOKEN}: {}", e.message()))
-        }
-        _ => e.into(),
-    })
+    Ok(builder.build()?)
 }
 
 /// A usage error found here (the core's errors cannot be built outside it).
@@ -1195,8 +1179,7 @@ mod tests {
 
     fn no_env() -> Env {
         Env {
-            token: None,
-            url: None,
+            api: Environment::default(),
             dumb_term: false,
         }
     }
@@ -1294,8 +1277,7 @@ mod tests {
     fn an_id_typed_as_the_token_is_not_echoed() {
         // Pasting the token where the id goes must not print it back.
         let env = Env {
-            token: Some("abcdefgh-secret".into()),
-            url: None,
+            api: Environment::default().with_token("abcdefgh-secret"),
             dumb_term: false,
         };
         let (code, _, err) = run_captured(&["abcdefgh-secret"], env);

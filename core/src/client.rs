@@ -18,9 +18,7 @@ use crate::text::clean_server_text;
 use crate::transport::{ExchangeError, ProxySetting, Response, Settings, Stage, Transport};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.qovery.com";
-pub const ENV_TOKEN: &str = "QOVERY_API_TOKEN";
-pub const ENV_URL: &str = "QOVERY_API_URL";
-pub use crate::tls::ENV_CA_BUNDLE;
+pub use crate::environment::{Environment, ENV_CA_BUNDLE, ENV_TOKEN, ENV_URL};
 /// Default longest wait for a TCP connection (capped by the request timeout).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default longest attempt.
@@ -65,7 +63,8 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     ca_file: Option<PathBuf>,
     proxy: ProxySetting,
-    from_env: bool,
+    /// Where the token and URL not set on the builder come from (`None`: nowhere).
+    environment: Option<Environment>,
 }
 
 impl Default for ClientBuilder {
@@ -82,7 +81,7 @@ impl Default for ClientBuilder {
             user_agent: None,
             ca_file: None,
             proxy: ProxySetting::FromEnv,
-            from_env: false,
+            environment: None,
         }
     }
 }
@@ -172,8 +171,15 @@ impl ClientBuilder {
 
     /// Take the token from `QOVERY_API_TOKEN` and the URL from `QOVERY_API_URL` where they
     /// were not set on the builder.
-    pub fn from_env(mut self) -> Self {
-        self.from_env = true;
+    pub fn from_env(self) -> Self {
+        self.environment(Environment::from_process())
+    }
+
+    /// [`from_env`](Self::from_env) with these values instead of the process's (read once
+    /// by a caller that needs them earlier, or given by a test). `QOVERY_CA_BUNDLE` is taken
+    /// from here too.
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.environment = Some(environment);
         self
     }
 
@@ -187,22 +193,13 @@ impl ClientBuilder {
 
     pub fn build(self) -> Result<Client, Error> {
         let (connect_timeout, deadline) = self.connect_timeout_and_deadline();
-        let env = |name: &str| -> Result<Option<String>, Error> {
-            match std::env::var(name) {
-                Ok(v) if v.is_empty() => Ok(None),
-                Ok(v) => Ok(Some(v)),
-                Err(std::env::VarError::NotPresent) => Ok(None),
-                Err(std::env::VarError::NotUnicode(_)) => {
-                    Err(Error::invalid(format!("{name} is not valid UTF-8")))
-                }
-            }
-        };
         if let Some(message) = self.token_error {
             return Err(Error::invalid(message));
         }
-        let token = match (self.token, self.from_env) {
+        let env = self.environment.as_ref();
+        let token = match (self.token, env) {
             (Some(t), _) => t,
-            (None, true) => match env(ENV_TOKEN)? {
+            (None, Some(env)) => match env.token()? {
                 Some(t) => Secret::new(t)
                     .map_err(|e| Error::invalid(format!("{ENV_TOKEN}: {}", e.message())))?,
                 None => {
@@ -211,12 +208,12 @@ impl ClientBuilder {
                     )))
                 }
             },
-            (None, false) => return Err(Error::invalid("no API token given")),
+            (None, None) => return Err(Error::invalid("no API token given")),
         };
-        let base_url = match (self.base_url, self.from_env) {
+        let base_url = match (self.base_url, env) {
             (Some(u), _) => u,
-            (None, true) => env(ENV_URL)?.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
-            (None, false) => DEFAULT_BASE_URL.to_owned(),
+            (None, Some(env)) => env.url()?.unwrap_or(DEFAULT_BASE_URL).to_owned(),
+            (None, None) => DEFAULT_BASE_URL.to_owned(),
         };
         for (name, value) in [
             ("connect timeout", connect_timeout),
@@ -247,7 +244,10 @@ impl ClientBuilder {
         }
         let ca_file = match self.ca_file {
             Some(path) => Some(path),
-            None => env(ENV_CA_BUNDLE)?.map(PathBuf::from),
+            None => match env {
+                Some(env) => env.ca_bundle()?.map(PathBuf::from),
+                None => Environment::from_process().ca_bundle()?.map(PathBuf::from),
+            },
         };
         let transport = Transport::new(
             origin,

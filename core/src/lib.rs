@@ -4,6 +4,7 @@ mod auth;
 mod cancel;
 mod client;
 mod duration;
+mod environment;
 mod error;
 mod model;
 mod origin;
@@ -17,7 +18,7 @@ mod wait;
 pub use auth::{AuthScheme, Secret};
 pub use cancel::{Cancel, CancelToken, CANCEL_POLL};
 pub use client::{
-    parse_database_id, Client, ClientBuilder, RedeployOptions, DEFAULT_BASE_URL,
+    parse_database_id, Client, ClientBuilder, Environment, RedeployOptions, DEFAULT_BASE_URL,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE, DEFAULT_REQUEST_TIMEOUT, DEFAULT_USER_AGENT,
     ENV_CA_BUNDLE, ENV_TOKEN, ENV_URL,
 };
