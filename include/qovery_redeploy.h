@@ -377,7 +377,8 @@ typedef struct qovery_wait_options {
    */
   uint64_t timeout_ms;
   /**
-   * Pause between two status polls; default 3000 (at least 10 ms is used).
+   * Pause between two status polls; default 3000 (at least 10 ms is used, and at least
+   * 1000 when the API host is not loopback: the API is rate limited).
    */
   uint64_t poll_interval_ms;
   /**

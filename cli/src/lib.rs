@@ -665,16 +665,15 @@ fn execute(
         return Ok(());
     }
 
-    let mut poll_interval = args.poll_interval;
-    if let Some(poll) = poll_interval.filter(|p| *p < POLL_FLOOR && !is_loopback(&url)) {
-        poll_interval = Some(POLL_FLOOR);
+    // The core raises a poll interval below its floor for a remote API host: say so.
+    let poll_interval = args.poll_interval;
+    if let Some(poll) = poll_interval.filter(|p| client.poll_interval_for(*p) > *p) {
         if !args.quiet {
+            let floor = client.poll_interval_for(poll).as_secs_f64();
             io.note(&format!(
-                "--poll-interval {}s is below the {}s floor for a non-loopback API host: \
-                 polling every {}s",
+                "--poll-interval {}s is below the {floor}s floor for a non-loopback API host: \
+                 polling every {floor}s",
                 poll.as_secs_f64(),
-                POLL_FLOOR.as_secs(),
-                POLL_FLOOR.as_secs(),
             ));
         }
     }
@@ -726,10 +725,6 @@ fn execute(
     Ok(())
 }
 
-/// The smallest `--poll-interval` against a non-loopback API host: the API is rate limited,
-/// and a state change takes seconds anyway.
-const POLL_FLOOR: Duration = Duration::from_secs(1);
-
 /// Whether a 404's detail is the API's own (`Database ... not found`), not a bare reason
 /// phrase or no JSON error body at all, as a gateway or web server answers for a wrong path.
 fn is_api_404(detail: Option<&str>) -> bool {
@@ -759,20 +754,6 @@ fn url_shown(url: &str) -> String {
             u.to_string()
         }
         Err(_) => "an unreadable URL".to_owned(),
-    }
-}
-
-/// Whether the URL's host is loopback (`localhost`, 127.0.0.0/8, `::1`).
-fn is_loopback(url: &str) -> bool {
-    use url::Host;
-    match url::Url::parse(url).ok().as_ref().and_then(url::Url::host) {
-        Some(Host::Domain(d)) => {
-            let d = d.trim_end_matches('.').to_ascii_lowercase();
-            d == "localhost" || d.ends_with(".localhost")
-        }
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
     }
 }
 
@@ -1259,18 +1240,6 @@ mod tests {
             url_shown("https://user:pw@api.example.com/api?x=1#f"),
             "https://api.example.com/api"
         );
-        for (url, loopback) in [
-            ("http://127.0.0.1:8080", true),
-            ("http://127.3.4.5", true),
-            ("http://[::1]:9", true),
-            ("http://localhost:9", true),
-            ("https://LOCALHOST.", true),
-            ("https://api.qovery.com", false),
-            ("https://10.0.0.1", false),
-            ("https://127.0.0.1.example.com", false),
-        ] {
-            assert_eq!(is_loopback(url), loopback, "{url}");
-        }
     }
 
     #[test]

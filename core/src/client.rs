@@ -372,6 +372,11 @@ impl Client {
         self.inner.policy.max_retries
     }
 
+    /// Whether the API host is loopback (an IP or `localhost`): a local fake.
+    pub fn is_loopback(&self) -> bool {
+        self.inner.transport.origin().loopback()
+    }
+
     pub fn base_url(&self) -> &str {
         self.inner.transport.origin().base_url()
     }

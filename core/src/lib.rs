@@ -33,7 +33,7 @@ pub use text::{
     clean_server_text, one_line, redact, short_value, MAX_SERVER_TEXT, MAX_VALUE_SHOWN,
 };
 pub use transport::{MAX_BODY, MAX_HEAD};
-pub use wait::{Belongs, OnProgress, Progress, WaitOptions};
+pub use wait::{Belongs, OnProgress, Progress, WaitOptions, MIN_REMOTE_POLL_INTERVAL};
 
 /// This crate's version, e.g. `0.1.0`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

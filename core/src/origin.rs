@@ -11,6 +11,7 @@ const MAX_URL: usize = 2048;
 #[derive(Debug, Clone)]
 pub(crate) struct Origin {
     https: bool,
+    loopback: bool,
     base_url: String,
 }
 
@@ -57,7 +58,7 @@ impl Origin {
         };
         let loopback = match ip {
             Some(ip) => ip.is_loopback(),
-            None => host.eq_ignore_ascii_case("localhost"),
+            None => host.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
         };
         if !https && !loopback {
             return Err(Error::invalid(format!(
@@ -81,7 +82,11 @@ impl Origin {
             host_header,
             path_prefix
         );
-        Ok(Origin { https, base_url })
+        Ok(Origin {
+            https,
+            loopback,
+            base_url,
+        })
     }
 
     /// The normalised base URL, e.g. `https://api.qovery.com`.
@@ -94,6 +99,11 @@ impl Origin {
         self.https
     }
 
+    /// A loopback IP or `localhost`: a local fake, not the rate-limited API.
+    pub(crate) fn loopback(&self) -> bool {
+        self.loopback
+    }
+
     /// The absolute URL of an API path such as `/database/{id}/status`.
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
@@ -104,6 +114,23 @@ impl Origin {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+
+    #[test]
+    fn loopback_hosts() {
+        for (url, loopback) in [
+            ("http://127.0.0.1:8080", true),
+            ("http://127.3.4.5", true),
+            ("http://[::1]:9", true),
+            ("http://localhost:9", true),
+            ("https://LOCALHOST.", true),
+            ("https://api.qovery.com", false),
+            ("https://10.0.0.1", false),
+            ("https://127.0.0.1.example.com", false),
+            ("https://localhost.example.com", false),
+        ] {
+            assert_eq!(Origin::parse(url).unwrap().loopback(), loopback, "{url}");
+        }
+    }
 
     #[test]
     fn origin_rules() {

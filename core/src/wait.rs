@@ -22,6 +22,13 @@ use crate::client::{Accepted, Client, RedeployOptions};
 use crate::error::{Error, ErrorKind};
 use crate::model::DeploymentStatus;
 
+/// The shortest poll interval against an API host that is not loopback: the API is rate
+/// limited, and a state change takes seconds anyway. A loopback fake may be polled faster.
+pub const MIN_REMOTE_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The shortest poll interval at all (a zero would spin).
+const MIN_POLL_INTERVAL: Duration = Duration::from_millis(10);
+
 /// Time left for the last status poll before the wait's deadline.
 const FINAL_POLL_BUDGET: Duration = Duration::from_millis(250);
 
@@ -74,6 +81,8 @@ impl Progress<'_> {
 pub struct WaitOptions<'a> {
     /// Bound on the whole wait (for [`Client::redeploy_and_wait`], the redeploy included).
     pub timeout: Duration,
+    /// Raised to [`MIN_REMOTE_POLL_INTERVAL`] for an API host that is not loopback (see
+    /// [`Client::poll_interval_for`]).
     pub poll_interval: Duration,
     /// Without a request id to correlate with, how long after the redeploy a terminal state
     /// is trusted even though the deployment was never seen in progress.
@@ -170,6 +179,16 @@ impl Tracker {
 }
 
 impl Client {
+    /// The interval a wait asked to poll every `requested` uses: at least
+    /// [`MIN_REMOTE_POLL_INTERVAL`] unless the API host is loopback, and never under 10 ms.
+    pub fn poll_interval_for(&self, requested: Duration) -> Duration {
+        let floor = match self.is_loopback() {
+            true => MIN_POLL_INTERVAL,
+            false => MIN_REMOTE_POLL_INTERVAL,
+        };
+        requested.max(floor)
+    }
+
     /// Polls `GET /database/{id}/status` until the deployment ends. `DEPLOYED` returns the
     /// status; a failure state (`*_ERROR`, `CANCELED`) is [`ErrorKind::DeploymentFailed`]
     /// carrying it. Transient poll failures are retried within the timeout; 401/403/404 and
@@ -248,7 +267,7 @@ impl Client {
         last_reported: Option<&DeploymentStatus>,
         remembered: Option<&Accepted>,
     ) -> Result<DeploymentStatus, Error> {
-        let poll_interval = options.poll_interval.max(Duration::from_millis(10));
+        let poll_interval = self.poll_interval_for(options.poll_interval);
         let now = Instant::now();
         let (accepted, accepted_at) = match last_reported.or(options.accepted) {
             Some(given) => (Some(given), now),

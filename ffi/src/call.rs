@@ -71,7 +71,8 @@ pub struct qovery_wait_options {
     /// default 1800000 (30 minutes). When it passes the call returns
     /// `QOVERY_ERR_WAIT_TIMEOUT`.
     pub timeout_ms: u64,
-    /// Pause between two status polls; default 3000 (at least 10 ms is used).
+    /// Pause between two status polls; default 3000 (at least 10 ms is used, and at least
+    /// 1000 when the API host is not loopback: the API is rate limited).
     pub poll_interval_ms: u64,
     /// When the deployment cannot be told apart from the previous one by its request id: how
     /// long after the redeploy a finished state is trusted without having seen the deployment
