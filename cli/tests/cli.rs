@@ -238,7 +238,7 @@ fn a_wrong_base_url_is_said_to_be_one() {
     assert_eq!(r.code, 4, "{r:?}");
     assert!(r.error_line().contains("the API URL may be wrong"), "{r:?}");
     // The API's own 404 says only that.
-    mock.control("DELETE", &format!("/_mock/databases/{DB}"), "");
+    mock.delete_database(DB);
     let r = run(&["--api-url", &mock.url, "--timeout", "10", DB]);
     assert_eq!(r.code, 4, "{r:?}");
     assert!(!r.error_line().contains("may be wrong"), "{r:?}");
@@ -747,7 +747,7 @@ fn auth_scheme_is_sent_as_asked() {
         ("Token", "Token"),
         ("BEARER", "Bearer"),
     ] {
-        mock.control("DELETE", &format!("/_mock/databases/{DB}/requests"), "");
+        mock.clear_requests(DB);
         let r = run(&[
             "--api-url",
             &mock.url,

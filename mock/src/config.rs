@@ -16,6 +16,8 @@ pub const DEFAULT_INITIAL_STATE: &str = "DEPLOYED";
 pub const DEFAULT_OUTCOME: &str = "DEPLOYED";
 pub const DEFAULT_TOKEN: &str = "qovery-mock-token";
 pub const DEFAULT_TICK_MS: u64 = 500;
+/// The largest `--tick-ms` (a config file's global `tick_ms` has no bound).
+pub const MAX_TICK_MS: u64 = 3_600_000;
 const MAX_STATES: usize = 64;
 const MAX_DB_TICK_MS: u64 = 3_600_000;
 

@@ -1,4 +1,5 @@
-//! The control API under `/_mock/` (no auth, JSON in and out).
+//! The control API under `/_mock/` (no auth, JSON in and out), and the same
+//! operations for `MockServer`'s methods (one implementation for both).
 
 use std::time::Instant;
 
@@ -69,6 +70,54 @@ fn stats_json(st: Option<&Stats>, db: Option<&Db>) -> Value {
     })
 }
 
+/// Registers (or replaces) a database: its counters start over. Returns whether
+/// it existed and its snapshot.
+pub fn put_database(app: &App, id: &str, cfg: DbConfig) -> (bool, Value) {
+    let mut db = app.new_db(id, cfg);
+    let v = db_json(&mut db);
+    let mut inner = app.lock();
+    let existed = inner.dbs.insert(id.to_owned(), db).is_some();
+    inner.stats.remove(id);
+    (existed, v)
+}
+
+/// Queues faults on a database (created first under `any_database`). Returns
+/// (added, queued), or the 404 detail.
+pub fn add_faults(app: &App, id: &str, faults: Vec<Fault>) -> Result<(usize, usize), String> {
+    let mut inner = app.lock();
+    if !inner.dbs.contains_key(id) && app.any_database {
+        let db = app.new_db(id, DbConfig::default());
+        inner.dbs.insert(id.to_owned(), db);
+    }
+    match inner.dbs.get_mut(id) {
+        Some(db) => {
+            let added = faults.len();
+            db.faults.extend(faults);
+            Ok((added, db.faults.len()))
+        }
+        None => Err(format!("Database {id} not found")),
+    }
+}
+
+/// The request log and counters of a database id.
+pub fn requests(app: &App, id: &str) -> Value {
+    let inner = app.lock();
+    stats_json(inner.stats.get(id), inner.dbs.get(id))
+}
+
+/// Forgets a database's request log and counters.
+pub fn clear_requests(app: &App, id: &str) {
+    app.lock().stats.remove(id);
+}
+
+/// Forgets a database and its counters; returns whether it existed.
+pub fn delete_database(app: &App, id: &str) -> bool {
+    let mut inner = app.lock();
+    let existed = inner.dbs.remove(id).is_some();
+    inner.stats.remove(id);
+    existed
+}
+
 pub fn handle(app: &App, req: &Request) -> Response {
     let rest = req.path.strip_prefix("/_mock").unwrap_or_default();
     let m = req.method.as_str();
@@ -132,26 +181,14 @@ pub fn handle(app: &App, req: &Request) -> Response {
                 Ok(c) => c,
                 Err(r) => return r,
             };
-            let mut db = app.new_db(&id, cfg);
-            let v = db_json(&mut db);
-            let mut inner = app.lock();
-            let existed = inner.dbs.insert(id.clone(), db).is_some();
-            inner.stats.remove(&id);
+            let (existed, v) = put_database(app, &id, cfg);
             ok(if existed { 200 } else { 201 }, v)
         }
-        (None, "DELETE") => {
-            let mut inner = app.lock();
-            let existed = inner.dbs.remove(&id).is_some();
-            inner.stats.remove(&id);
-            ok(200, json!({"deleted": existed}))
-        }
+        (None, "DELETE") => ok(200, json!({"deleted": delete_database(app, &id)})),
         (None, _) => method_not_allowed("GET, PUT, DELETE"),
-        (Some("requests"), "GET") => {
-            let inner = app.lock();
-            ok(200, stats_json(inner.stats.get(&id), inner.dbs.get(&id)))
-        }
+        (Some("requests"), "GET") => ok(200, requests(app, &id)),
         (Some("requests"), "DELETE") => {
-            app.lock().stats.remove(&id);
+            clear_requests(app, &id);
             ok(200, json!({"ok": true}))
         }
         (Some("requests"), _) => method_not_allowed("GET, DELETE"),
@@ -165,18 +202,9 @@ pub fn handle(app: &App, req: &Request) -> Response {
                 Ok(f) => f,
                 Err(r) => return r,
             };
-            let mut inner = app.lock();
-            if !inner.dbs.contains_key(&id) && app.any_database {
-                let db = app.new_db(&id, DbConfig::default());
-                inner.dbs.insert(id.clone(), db);
-            }
-            match inner.dbs.get_mut(&id) {
-                Some(db) => {
-                    let added = faults.len();
-                    db.faults.extend(faults);
-                    ok(200, json!({"added": added, "queued": db.faults.len()}))
-                }
-                None => err(404, &format!("Database {id} not found")),
+            match add_faults(app, &id, faults) {
+                Ok((added, queued)) => ok(200, json!({"added": added, "queued": queued})),
+                Err(detail) => err(404, &detail),
             }
         }
         (Some("faults"), "GET") => match app.lock().dbs.get(&id) {

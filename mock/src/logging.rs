@@ -1,17 +1,6 @@
-//! stderr logging, switched off by `--quiet` (and per-request lines by `--fast`).
+//! stderr logging, switched off per server by `quiet` (and per-request lines by `fast`):
+//! per server, not per process, so that a quiet in-process mock does not silence another.
 //! Nothing here ever receives a token.
-
-use std::sync::atomic::{AtomicBool, Ordering};
-
-static QUIET: AtomicBool = AtomicBool::new(false);
-
-pub fn set_quiet(q: bool) {
-    QUIET.store(q, Ordering::Relaxed);
-}
-
-pub fn enabled() -> bool {
-    !QUIET.load(Ordering::Relaxed)
-}
 
 /// Writes one prefixed line to stderr. Errors (e.g. a closed pipe) are
 /// ignored: logging must never take a request down.
@@ -20,12 +9,12 @@ pub fn write_line(args: std::fmt::Arguments) {
     let _ = writeln!(std::io::stderr().lock(), "[qovery-mock] {args}");
 }
 
-/// `mlog!("...")`: one line on stderr, prefixed, unless quiet.
-#[macro_export]
+/// `mlog!(app, "...")`: one line on stderr, prefixed, unless `app` is quiet.
 macro_rules! mlog {
-    ($($arg:tt)*) => {
-        if $crate::logging::enabled() {
+    ($app:expr, $($arg:tt)*) => {
+        if !$app.quiet {
             $crate::logging::write_line(format_args!($($arg)*));
         }
     };
 }
+pub(crate) use mlog;

@@ -1,12 +1,13 @@
 //! Connection handling: accept loop, one thread per connection, optional TLS
 //! handshake, keep-alive, routing and byte-level fault delivery (the same
-//! bytes over plain TCP or inside TLS).
+//! bytes over plain TCP or inside TLS), and stopping all of it: an in-process
+//! server must leave no thread or socket behind when its owner drops it.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::thread;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
 
 use rustls::ServerConfig;
 use std::time::{Duration, Instant};
@@ -16,7 +17,7 @@ use crate::body::error_new;
 use crate::control;
 use crate::faults::ReqKind;
 use crate::http::{write_head, Conn, Framing, ReadError, Request, Response, IDLE_TIMEOUT};
-use crate::mlog;
+use crate::logging::mlog;
 use crate::state::App;
 use crate::stream::Stream;
 
@@ -25,56 +26,141 @@ const MAX_CONNS: usize = 2048;
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 const STACK_SIZE: usize = 512 * 1024;
 
-static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+/// What the listeners of one server share: its connections (counted against
+/// [`MAX_CONNS`] per server, not per process) and the stop signal that ends
+/// accept loops, fault delays and connections.
+#[derive(Default)]
+pub struct Shared {
+    stopped: Mutex<bool>,
+    wake: Condvar,
+    conns: Mutex<Conns>,
+}
 
-struct ActiveGuard;
+#[derive(Default)]
+struct Conns {
+    next: u64,
+    /// A second handle on each open connection's socket, to shut it down on stop.
+    live: HashMap<u64, TcpStream>,
+    threads: Vec<JoinHandle<()>>,
+}
 
-impl Drop for ActiveGuard {
-    fn drop(&mut self) {
-        ACTIVE.fetch_sub(1, Ordering::Relaxed);
+impl Shared {
+    fn conns(&self) -> MutexGuard<'_, Conns> {
+        self.conns.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn is_stopped(&self) -> bool {
+        *self.stopped.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sleeps `d`, cut short by [`Shared::stop`]; false if the server stopped (a
+    /// `slow_*` fault of minutes must not hold up its owner's drop).
+    fn pause(&self, d: Duration) -> bool {
+        let stopped = self.stopped.lock().unwrap_or_else(|e| e.into_inner());
+        let (stopped, _) = self
+            .wake
+            .wait_timeout_while(stopped, d, |s| !*s)
+            .unwrap_or_else(|e| e.into_inner());
+        !*stopped
+    }
+
+    /// Accept loops return at their next connection; pauses end now.
+    pub fn stop(&self) {
+        *self.stopped.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.wake.notify_all();
+    }
+
+    /// After [`Shared::stop`] and once no accept loop runs: shuts every open
+    /// connection down (a blocked read or write fails at once) and joins its thread.
+    pub fn close_connections(&self) {
+        let (live, threads) = {
+            let mut c = self.conns();
+            (std::mem::take(&mut c.live), std::mem::take(&mut c.threads))
+        };
+        for s in live.values() {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+        drop(live);
+        for t in threads {
+            let _ = t.join();
+        }
     }
 }
 
-/// Serves forever: plain HTTP, or HTTPS with `tls`. `name` labels the
-/// listener in log lines.
+/// Removes its connection from [`Conns::live`] when the connection's thread ends.
+struct ConnGuard<'a> {
+    shared: &'a Shared,
+    id: u64,
+}
+
+impl Drop for ConnGuard<'_> {
+    fn drop(&mut self) {
+        self.shared.conns().live.remove(&self.id);
+    }
+}
+
+/// Serves until [`Shared::stop`] (then the next connection, a wake-up, ends the
+/// loop): plain HTTP, or HTTPS with `tls`. `name` labels the listener in log lines.
 pub fn serve(
     listener: TcpListener,
     app: Arc<App>,
+    shared: Arc<Shared>,
     tls: Option<Arc<ServerConfig>>,
     name: &'static str,
 ) {
     for stream in listener.incoming() {
+        if shared.is_stopped() {
+            return;
+        }
         let stream = match stream {
             Ok(s) => s,
             Err(e) => {
                 // e.g. EMFILE: back off instead of spinning
-                mlog!("accept failed: {e}");
-                thread::sleep(Duration::from_millis(50));
+                mlog!(app, "accept failed: {e}");
+                if !shared.pause(Duration::from_millis(50)) {
+                    return;
+                }
                 continue;
             }
         };
-        if ACTIVE.fetch_add(1, Ordering::Relaxed) >= MAX_CONNS {
-            ACTIVE.fetch_sub(1, Ordering::Relaxed);
-            if tls.is_some() {
-                // a plain-text 503 would be garbage to a TLS client
-                let _ = stream.shutdown(Shutdown::Both);
-            } else {
-                reject_busy(stream);
+        let mut conns = shared.conns();
+        conns.threads.retain(|t| !t.is_finished());
+        let second = match stream.try_clone() {
+            Ok(s) if conns.live.len() < MAX_CONNS => s,
+            _ => {
+                drop(conns);
+                if tls.is_some() {
+                    // a plain-text 503 would be garbage to a TLS client
+                    let _ = stream.shutdown(Shutdown::Both);
+                } else {
+                    reject_busy(stream);
+                }
+                continue;
             }
-            continue;
-        }
-        let guard = ActiveGuard;
-        let app = Arc::clone(&app);
-        let tls = tls.clone();
+        };
+        let id = conns.next;
+        conns.next += 1;
+        conns.live.insert(id, second);
+        let (app_, shared_, tls_) = (Arc::clone(&app), Arc::clone(&shared), tls.clone());
+        // The guard is made in the thread: if spawning fails, dropping the closure
+        // must not take the lock held here.
         let spawned = thread::Builder::new()
             .name("conn".into())
             .stack_size(STACK_SIZE)
             .spawn(move || {
-                let _guard = guard;
-                handle_conn(stream, &app, tls.as_ref(), name);
+                let _guard = ConnGuard {
+                    shared: &shared_,
+                    id,
+                };
+                handle_conn(stream, &app_, &shared_, tls_.as_ref(), name);
             });
-        if let Err(e) = spawned {
-            mlog!("cannot spawn a connection thread: {e}");
+        match spawned {
+            Ok(t) => conns.threads.push(t),
+            Err(e) => {
+                conns.live.remove(&id);
+                drop(conns);
+                mlog!(app, "cannot spawn a connection thread: {e}");
+            }
         }
     }
 }
@@ -95,9 +181,15 @@ fn reject_busy(mut stream: TcpStream) {
     let _ = stream.shutdown(Shutdown::Both);
 }
 
-fn handle_conn(tcp: TcpStream, app: &App, tls: Option<&Arc<ServerConfig>>, name: &str) {
+fn handle_conn(
+    tcp: TcpStream,
+    app: &App,
+    shared: &Shared,
+    tls: Option<&Arc<ServerConfig>>,
+    name: &str,
+) {
     let _ = tcp.set_nodelay(true);
-    let log = !app.fast && crate::logging::enabled();
+    let log = !app.fast && !app.quiet;
     let stream = match tls {
         None => Stream::Plain(tcp),
         Some(config) => {
@@ -110,6 +202,7 @@ fn handle_conn(tcp: TcpStream, app: &App, tls: Option<&Arc<ServerConfig>>, name:
                     if log {
                         let peer = peer.map_or_else(|| "?".to_string(), |p| p.to_string());
                         mlog!(
+                            app,
                             "debug: TLS handshake failed on the {name} listener (peer {peer}): {e}"
                         );
                     }
@@ -128,7 +221,7 @@ fn handle_conn(tcp: TcpStream, app: &App, tls: Option<&Arc<ServerConfig>>, name:
             Err(ReadError::Closed) => return,
             Err(ReadError::Bad(code, detail)) => {
                 if log {
-                    mlog!("bad request: {code} {detail}");
+                    mlog!(app, "bad request: {code} {detail}");
                 }
                 let r = Response::json(code, error_new(code, detail));
                 out.clear();
@@ -158,6 +251,7 @@ fn handle_conn(tcp: TcpStream, app: &App, tls: Option<&Arc<ServerConfig>>, name:
                 .unwrap_or_default();
             let code = shown.map_or_else(|| "-".to_string(), |c| c.to_string());
             mlog!(
+                app,
                 "{} {}{} -> {} {}({:.1} ms)",
                 req.method,
                 req.path,
@@ -167,7 +261,7 @@ fn handle_conn(tcp: TcpStream, app: &App, tls: Option<&Arc<ServerConfig>>, name:
                 started.elapsed().as_secs_f64() * 1000.0
             );
         }
-        let keep = deliver(&mut conn.stream, &mut out, reply, &req);
+        let keep = deliver(&mut conn.stream, &mut out, reply, &req, shared);
         if !keep {
             return;
         }
@@ -257,7 +351,13 @@ fn send(stream: &mut Stream, bytes: &[u8]) -> bool {
 }
 
 /// Writes `reply`; returns whether the connection stays open.
-fn deliver(stream: &mut Stream, out: &mut Vec<u8>, reply: Reply, req: &Request) -> bool {
+fn deliver(
+    stream: &mut Stream,
+    out: &mut Vec<u8>,
+    reply: Reply,
+    req: &Request,
+    shared: &Shared,
+) -> bool {
     let http10 = req.minor_version == 0;
     let keep = req.keep_alive() && !reply.resp.close;
     let r = reply.resp;
@@ -265,7 +365,9 @@ fn deliver(stream: &mut Stream, out: &mut Vec<u8>, reply: Reply, req: &Request) 
     match reply.delivery {
         Delivery::Normal | Delivery::SlowHeaders(_) | Delivery::KeepaliveClose => {
             if let Delivery::SlowHeaders(ms) = reply.delivery {
-                thread::sleep(Duration::from_millis(ms));
+                if !shared.pause(Duration::from_millis(ms)) {
+                    return false;
+                }
             }
             let closing = matches!(reply.delivery, Delivery::KeepaliveClose);
             write_head(out, &r, Framing::Length(r.body.len() as u64), keep, http10);
@@ -286,8 +388,7 @@ fn deliver(stream: &mut Stream, out: &mut Vec<u8>, reply: Reply, req: &Request) 
             let size = r.body.len().div_ceil(pieces).max(1);
             let pause = Duration::from_millis(ms / pieces as u64);
             for piece in r.body.chunks(size) {
-                thread::sleep(pause);
-                if !send(stream, piece) {
+                if !shared.pause(pause) || !send(stream, piece) {
                     return false;
                 }
             }

@@ -416,6 +416,8 @@ pub struct App {
     pub any_database: bool,
     pub tick_ms: u64,
     pub fast: bool,
+    /// No stderr logging (see `mlog!`).
+    pub quiet: bool,
     /// Databases from the command line / config file (restored by reset).
     base_dbs: Vec<(String, DbConfig)>,
     clock: Clock,
@@ -430,6 +432,7 @@ impl App {
         any_database: bool,
         tick_ms: u64,
         fast: bool,
+        quiet: bool,
         base_dbs: Vec<(String, DbConfig)>,
     ) -> App {
         let app = App {
@@ -437,6 +440,7 @@ impl App {
             any_database,
             tick_ms,
             fast,
+            quiet,
             base_dbs,
             clock: Clock::new(),
             inner: Mutex::new(Inner::default()),

@@ -12,7 +12,7 @@ use common::*;
 #[test]
 fn url_line_only_stdout_and_no_token_in_logs() {
     let secret = "s3cret-token-value";
-    let (mut m, stderr) = Mock::start_raw(
+    let (mut m, stderr) = Mock::spawn(
         &["--port", "0", "--token", secret, "--database", DB],
         Stdio::piped(),
     );

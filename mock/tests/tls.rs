@@ -28,7 +28,7 @@ fn addr_of(url: &Value) -> String {
 
 #[test]
 fn stdout_protocol_and_one_kept_alive_tls_connection() {
-    let mut m = Mock::start_tls(&["--database", DB, "--tick-ms", "0"]);
+    let mut m = Mock::spawn_tls(&["--database", DB, "--tick-ms", "0"]);
     let port = m
         .url
         .strip_prefix("https://127.0.0.1:")
@@ -207,7 +207,11 @@ fn bad_handshakes_only_close_their_connection() {
 
 #[test]
 fn without_tls_stdout_and_control_are_unchanged() {
-    let mut m = Mock::start(&["--database", DB]);
+    let mut m = Mock::spawn(
+        &["--port", "0", "--quiet", "--database", DB],
+        std::process::Stdio::null(),
+    )
+    .0;
     let port = m.url.strip_prefix("http://127.0.0.1:").expect("http URL");
     assert!(port.parse::<u16>().is_ok(), "{}", m.url);
     assert!(m.ca_file.is_none());

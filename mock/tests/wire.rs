@@ -166,7 +166,7 @@ fn idle_connections_do_not_block_others() {
 #[test]
 fn closed_stdout_and_stderr_do_not_hurt() {
     // a script that reads the URL line and closes both pipes
-    let (mut m, stderr) = Mock::start_raw(
+    let (mut m, stderr) = Mock::spawn(
         &["--port", "0", "--database", DB],
         std::process::Stdio::piped(),
     );

@@ -1,119 +1,60 @@
-//! Test harness: the real `qovery-mock` server as a child process, its control API over plain
-//! HTTP/1.1 on a `TcpStream`, and the `qovery-redeploy` binary run against it.
+//! Test harness: `qovery-mock` in this process, and the `qovery-redeploy` binary run against
+//! it.
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::sync::OnceLock;
+use std::net::TcpListener;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub const TOKEN: &str = "qovery-mock-token";
 pub const DB: &str = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
 
-/// The `qovery-mock` binary, built once per test process. `cargo test -p
-/// qovery-redeploy-cli` builds only this package's binaries, and a mock left over from an
-/// earlier build may be stale, so this always asks cargo (a no-op when up to date).
-pub fn mock_binary() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        // target/<profile>/deps/<this test> -> target/<profile>/qovery-mock
-        let exe = std::env::current_exe().expect("current_exe");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("test executable in target/<profile>/deps")
-            .to_path_buf();
-        let bin = profile_dir.join(format!("qovery-mock{}", std::env::consts::EXE_SUFFIX));
-        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-        let mut cargo = Command::new(env!("CARGO"));
-        cargo.args(["build", "--quiet", "-p", "qovery-mock", "--manifest-path"]);
-        cargo.arg(&manifest);
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            cargo.arg("--release");
-        }
-        let status = cargo.status().expect("run cargo build -p qovery-mock");
-        assert!(status.success(), "cargo build -p qovery-mock failed");
-        assert!(bin.exists(), "no mock binary at {}", bin.display());
-        bin
-    })
+/// The mock over plain HTTP, quiet; stopped when dropped.
+pub struct Mock {
+    pub url: String,
+    server: qovery_mock::MockServer,
 }
 
-/// A running `qovery-mock`, killed when dropped.
-pub struct Mock {
-    child: Child,
-    pub url: String,
+/// A control-API body as the control API reads it (blank = `null`).
+fn json_body(text: &str) -> serde_json::Value {
+    if text.trim().is_empty() {
+        return serde_json::Value::Null;
+    }
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
 impl Mock {
-    /// `qovery-mock --port 0 --quiet` plus `extra` flags; waits for the URL line.
+    /// From the binary's flags (`--quiet` added).
     pub fn start(extra: &[&str]) -> Mock {
-        let mut child = Command::new(mock_binary())
-            .args(["--port", "0", "--quiet"])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start qovery-mock");
-        let stdout = child.stdout.take().expect("mock stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            let mut line = String::new();
-            let _ = reader.read_line(&mut line);
-            let _ = tx.send(line);
-            // Keep draining so the mock never blocks on a full pipe.
-            let _ = std::io::copy(&mut reader, &mut std::io::sink());
-        });
-        let mut mock = Mock {
-            child,
-            url: String::new(),
-        };
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("qovery-mock printed no URL within 20 s");
-        let url = line.trim().to_owned();
+        let server = qovery_mock::Builder::from_args(["--quiet"].iter().chain(extra).copied())
+            .and_then(qovery_mock::Builder::start)
+            .unwrap_or_else(|e| panic!("qovery-mock {extra:?}: {e}"));
+        let url = server.url().to_owned();
         assert!(
             url.starts_with("http://127.0.0.1:"),
-            "unexpected URL line {url:?}"
+            "unexpected URL {url:?}"
         );
-        mock.url = url;
-        mock
+        Mock { url, server }
     }
 
-    fn addr(&self) -> SocketAddr {
-        self.url
-            .trim_start_matches("http://")
-            .parse()
-            .expect("mock URL is ip:port")
-    }
-
-    /// One control-API request; returns (status, body).
-    pub fn control(&self, method: &str, path: &str, body: &str) -> (u16, String) {
-        http(self.addr(), method, path, body)
-    }
-
-    /// `PUT /_mock/databases/{id}` with a config.
+    /// A database registered (or replaced) with a config.
     pub fn database(&self, id: &str, config: &str) {
-        let (code, body) = self.control("PUT", &format!("/_mock/databases/{id}"), config);
-        assert!(code == 200 || code == 201, "PUT database: {code} {body}");
+        self.server
+            .put_database(id, json_body(config))
+            .unwrap_or_else(|e| panic!("PUT database: {e}"));
     }
 
-    /// `POST /_mock/databases/{id}/faults`.
+    /// Faults queued.
     pub fn fault(&self, id: &str, fault: &str) {
-        let (code, body) = self.control("POST", &format!("/_mock/databases/{id}/faults"), fault);
-        assert_eq!(code, 200, "POST fault: {body}");
+        self.server
+            .add_faults(id, json_body(fault))
+            .unwrap_or_else(|e| panic!("POST fault: {e}"));
     }
 
-    /// `GET /_mock/databases/{id}/requests`, parsed.
+    /// What `GET /_mock/databases/{id}/requests` answers.
     pub fn requests(&self, id: &str) -> serde_json::Value {
-        let (code, body) = self.control("GET", &format!("/_mock/databases/{id}/requests"), "");
-        assert_eq!(code, 200, "GET requests: {body}");
-        serde_json::from_str(&body).expect("requests JSON")
+        self.server.requests(id)
     }
 
     /// (redeploy POSTs, status GETs) the mock received for `id`.
@@ -124,63 +65,14 @@ impl Mock {
             r["status"].as_u64().expect("status count"),
         )
     }
-}
 
-impl Drop for Mock {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    pub fn delete_database(&self, id: &str) {
+        self.server.delete_database(id);
     }
-}
 
-/// A minimal HTTP/1.1 exchange (`Connection: close`), bounded by timeouts.
-pub fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
-    let mut stream =
-        TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect to mock");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    stream
-        .set_write_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("send");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read answer");
-    let text = String::from_utf8(raw).expect("UTF-8 answer");
-    let (head, rest) = text.split_once("\r\n\r\n").expect("HTTP head");
-    let code: u16 = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .expect("status code");
-    let chunked = head.lines().any(|l| {
-        l.to_ascii_lowercase()
-            .starts_with("transfer-encoding: chunked")
-    });
-    let body = if chunked {
-        dechunk(rest)
-    } else {
-        rest.to_owned()
-    };
-    (code, body)
-}
-
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).expect("chunk size");
-        if n == 0 {
-            break;
-        }
-        out.push_str(&after[..n]);
-        rest = &after[n + 2..];
+    pub fn clear_requests(&self, id: &str) {
+        self.server.clear_requests(id);
     }
-    out
 }
 
 /// What one run of the command gave.

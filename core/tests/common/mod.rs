@@ -1,11 +1,9 @@
-//! Test support: a raw TCP fault server, the real `qovery-mock` as a child process, and a
-//! logger that captures every record so tests can check the token never shows.
+//! Test support: a raw TCP fault server, `qovery-mock` in this process, and a logger that
+//! captures every record so tests can check the token never shows.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
@@ -200,65 +198,48 @@ pub fn serve_forever(mut stream: TcpStream, seen: &Seen, status: &str, headers: 
 }
 
 // ---------------------------------------------------------------------------------------
-// The real qovery-mock, as a child process
+// qovery-mock, in process
 
-fn mock_binary() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            // target/debug/deps/<test> -> target/debug/qovery-mock
-            let exe = std::env::current_exe().unwrap();
-            let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-            let bin = dir.join(format!("qovery-mock{}", std::env::consts::EXE_SUFFIX));
-            // Always ask cargo (a no-op when up to date): a stale mock lacks new flags.
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "--quiet", "-p", "qovery-mock"])
-                .status()
-                .expect("cargo build -p qovery-mock");
-            assert!(status.success(), "building qovery-mock failed");
-            assert!(bin.exists(), "{} missing", bin.display());
-            bin
-        })
-        .clone()
+/// A quiet in-process mock from the binary's flags (which the suites and their data, e.g.
+/// the matrix's `mock_args`, already speak).
+pub fn mock_server(args: &[&str]) -> qovery_mock::MockServer {
+    qovery_mock::Builder::from_args(["--quiet"].iter().chain(args).copied())
+        .and_then(qovery_mock::Builder::start)
+        .unwrap_or_else(|e| panic!("qovery-mock {args:?}: {e}"))
 }
 
+/// A control-API body as the control API reads it (blank = `null`).
+pub fn json_body(text: &str) -> serde_json::Value {
+    if text.trim().is_empty() {
+        return serde_json::Value::Null;
+    }
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// The mock over plain HTTP; stopped when dropped.
 pub struct Mock {
     pub url: String,
-    child: Child,
+    server: qovery_mock::MockServer,
 }
 
 impl Mock {
     pub fn start(args: &[&str]) -> Mock {
-        let mut child = Command::new(mock_binary())
-            .args(["--port", "0", "--quiet", "--exit-on-stdin-eof"])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start qovery-mock");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line.trim().to_owned();
+        let server = mock_server(args);
+        let url = server.url().to_owned();
         assert!(url.starts_with("http://127.0.0.1:"), "mock said {url:?}");
-        Mock { url, child }
-    }
-
-    /// One control-API call; returns the status code and body.
-    pub fn control(&self, method: &str, path: &str, body: &str) -> (u16, String) {
-        http(&self.url, method, path, &[], body)
+        Mock { url, server }
     }
 
     pub fn configure(&self, db: &str, config: &str) {
-        let (code, body) = self.control("PUT", &format!("/_mock/databases/{db}"), config);
-        assert!((200..300).contains(&code), "configure {db}: {code} {body}");
+        self.server
+            .put_database(db, json_body(config))
+            .unwrap_or_else(|e| panic!("configure {db}: {e}"));
     }
 
     pub fn fault(&self, db: &str, fault: &str) {
-        let (code, body) = self.control("POST", &format!("/_mock/databases/{db}/faults"), fault);
-        assert!((200..300).contains(&code), "fault {db}: {code} {body}");
+        self.server
+            .add_faults(db, json_body(fault))
+            .unwrap_or_else(|e| panic!("fault {db}: {e}"));
     }
 
     /// (redeploy POSTs, status GETs) the mock received for `db`.
@@ -271,69 +252,8 @@ impl Mock {
     }
 
     pub fn requests(&self, db: &str) -> serde_json::Value {
-        let (code, body) = self.control("GET", &format!("/_mock/databases/{db}/requests"), "");
-        assert_eq!(code, 200, "{body}");
-        serde_json::from_str(&body).unwrap()
+        self.server.requests(db)
     }
-}
-
-impl Drop for Mock {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A minimal one-shot HTTP/1.1 request (Connection: close), for the control API.
-pub fn http(
-    base: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String) {
-    let addr = base.trim_start_matches("http://");
-    let s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    http_on(s, addr, method, path, headers, body)
-}
-
-/// One request on `stream` (plain TCP, or a TLS stream from `tlsutil`), read to its close:
-/// the answer's status code and body.
-pub fn http_on(
-    mut stream: impl Read + Write,
-    host: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String) {
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    stream.write_all(req.as_bytes()).unwrap();
-    let mut out = Vec::new();
-    // The mock closes after the answer (a TLS one sends close_notify first); an abrupt EOF
-    // after the answer is fine too.
-    let _ = stream.read_to_end(&mut out);
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let code = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|x| x.1)
-        .unwrap_or("")
-        .to_owned();
-    (code, body)
 }
 
 /// A fresh database id per test, so tests sharing a mock don't see each other.

@@ -1,21 +1,16 @@
-//! Test support for the TLS and proxy suites: `qovery-mock --tls` as a child process (its
-//! control API spoken over HTTPS with rustls, trusting only the mock's CA), a counting TCP
+//! Test support for the TLS and proxy suites: `qovery-mock --tls` in this process, a counting TCP
 //! forwarder (to see how many connections / handshakes a client opened), a real `tinyproxy`
 //! with a generated configuration, and a closed loopback port. Loopback only; every wait is
 //! bounded.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, OnceLock};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
 
 pub const TOKEN: &str = "qovery-mock-token";
 
@@ -39,23 +34,6 @@ fn fastrand_suffix() -> u32 {
         .unwrap_or(0)
 }
 
-pub fn mock_binary() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let exe = std::env::current_exe().unwrap();
-            let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-            let bin = dir.join(format!("qovery-mock{}", std::env::consts::EXE_SUFFIX));
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "--quiet", "-p", "qovery-mock"])
-                .status()
-                .expect("cargo build -p qovery-mock");
-            assert!(status.success(), "building qovery-mock failed");
-            bin
-        })
-        .clone()
-}
-
 fn port_of(url: &str) -> u16 {
     url.rsplit(':')
         .next()
@@ -73,47 +51,25 @@ pub struct TlsMock {
     pub url: String,
     pub ca_file: PathBuf,
     pub port: u16,
-    child: Child,
-    dir: PathBuf,
+    server: qovery_mock::MockServer,
 }
 
 impl TlsMock {
-    /// `qovery-mock --tls --tls-dir <temp> --port 0 --quiet --exit-on-stdin-eof` + `args`.
+    /// `--tls` plus `args` (its CA in a temporary directory the mock removes when dropped).
     pub fn start(args: &[&str]) -> TlsMock {
-        let dir = temp_dir("mock-tls");
-        let mut child = Command::new(mock_binary())
-            .args(["--tls", "--port", "0", "--quiet", "--exit-on-stdin-eof"])
-            .arg("--tls-dir")
-            .arg(&dir)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start qovery-mock --tls");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            let (mut a, mut b) = (String::new(), String::new());
-            let _ = reader.read_line(&mut a);
-            let _ = reader.read_line(&mut b);
-            let _ = tx.send((a, b));
-            let _ = std::io::copy(&mut reader, &mut std::io::sink());
-        });
-        let (url, ca) = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("qovery-mock --tls printed its two lines within 30 s");
-        let url = url.trim().to_owned();
-        let ca_file = PathBuf::from(ca.trim());
+        let server = super::common::mock_server(&[&["--tls"], args].concat());
+        let url = server.url().to_owned();
+        let ca_file = server
+            .ca_file()
+            .expect("a CA file with --tls")
+            .to_path_buf();
         assert!(url.starts_with("https://127.0.0.1:"), "mock said {url:?}");
         assert!(ca_file.is_file(), "CA file {ca_file:?} missing");
         TlsMock {
             port: port_of(&url),
             url,
             ca_file,
-            child,
-            dir,
+            server,
         }
     }
 
@@ -121,25 +77,20 @@ impl TlsMock {
         SocketAddr::from(([127, 0, 0, 1], self.port))
     }
 
-    /// One control-API request over HTTPS (Connection: close): (status, body).
-    pub fn control(&self, method: &str, path: &str, body: &str) -> (u16, String) {
-        https_request(&self.ca_file, self.addr(), method, path, body)
-    }
-
     pub fn configure(&self, db: &str, config: &str) {
-        let (code, body) = self.control("PUT", &format!("/_mock/databases/{db}"), config);
-        assert!((200..300).contains(&code), "configure {db}: {code} {body}");
+        self.server
+            .put_database(db, super::common::json_body(config))
+            .unwrap_or_else(|e| panic!("configure {db}: {e}"));
     }
 
     pub fn fault(&self, db: &str, fault: &str) {
-        let (code, body) = self.control("POST", &format!("/_mock/databases/{db}/faults"), fault);
-        assert!((200..300).contains(&code), "fault {db}: {code} {body}");
+        self.server
+            .add_faults(db, super::common::json_body(fault))
+            .unwrap_or_else(|e| panic!("fault {db}: {e}"));
     }
 
     pub fn requests(&self, db: &str) -> serde_json::Value {
-        let (code, body) = self.control("GET", &format!("/_mock/databases/{db}/requests"), "");
-        assert_eq!(code, 200, "{body}");
-        serde_json::from_str(&body).unwrap()
+        self.server.requests(db)
     }
 
     /// (redeploy POSTs, status GETs) the mock's application saw for `db`, all listeners.
@@ -151,11 +102,9 @@ impl TlsMock {
         )
     }
 
-    /// `GET /_mock/tls`.
+    /// What `GET /_mock/tls` answers.
     pub fn tls_info(&self) -> serde_json::Value {
-        let (code, body) = self.control("GET", "/_mock/tls", "");
-        assert_eq!(code, 200, "{body}");
-        serde_json::from_str(&body).unwrap()
+        self.server.tls_info().expect("TLS info with --tls")
     }
 
     /// The address of one TLS-fault listener (`unknown_ca`, `wrong_host`, `expired`).
@@ -167,42 +116,6 @@ impl TlsMock {
         assert!(url.starts_with("https://127.0.0.1:"), "{name}: {url}");
         SocketAddr::from(([127, 0, 0, 1], port_of(url)))
     }
-}
-
-impl Drop for TlsMock {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A minimal HTTPS/1.1 request with rustls, trusting only `ca_file`, bounded by timeouts.
-pub fn https_request(
-    ca_file: &Path,
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    body: &str,
-) -> (u16, String) {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_file_iter(ca_file).unwrap() {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let name = ServerName::try_from("127.0.0.1").unwrap();
-    let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
-    let tcp = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
-    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    tcp.set_write_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let tls = rustls::StreamOwned::new(conn, tcp);
-    super::common::http_on(tls, &addr.to_string(), method, path, &[], body)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
-//! Shared helpers for the integration tests: start the real binary on an
-//! ephemeral port and talk raw HTTP/1.1 to it over std TcpStreams, plain or
-//! inside TLS (a rustls client trusting only the CA file the mock wrote).
+//! Shared helpers for the integration tests: the mock in process
+//! (`qovery_mock::MockServer`, from the same flags as the binary), or the real
+//! binary for the tests about the binary itself (stdout lines, stderr, exit),
+//! and raw HTTP/1.1 to either over std TcpStreams, plain or inside TLS (a
+//! rustls client trusting only the CA file the mock wrote).
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -12,6 +14,7 @@ use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use qovery_mock::{Builder, MockServer};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
@@ -23,14 +26,16 @@ pub const DB: &str = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
 pub const DB2: &str = "0b7f3e59-1f51-4a87-9a7c-6d1a3e1c2b44";
 pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A running `qovery-mock`; killed when dropped.
+/// A running mock, in process or the binary; stopped when dropped.
 pub struct Mock {
-    child: Child,
+    server: Option<MockServer>,
+    child: Option<Child>,
     pub url: String,
     /// `host:port`
     pub addr: String,
+    /// The binary's stdout after its startup line(s).
     pub stdout: Option<BufReader<ChildStdout>>,
-    /// With `--tls`: the second stdout line, and a client config trusting it.
+    /// With `--tls`: the CA file, and a client config trusting it.
     pub ca_file: Option<PathBuf>,
     pub tls: Option<Arc<ClientConfig>>,
     /// A `--tls-dir` made by the test, removed on drop.
@@ -40,28 +45,45 @@ pub struct Mock {
 static DIRS: AtomicUsize = AtomicUsize::new(0);
 
 impl Mock {
-    /// Starts the binary with `--port 0 --quiet` plus `args`.
+    /// In process, from the binary's flags plus `--quiet`.
     pub fn start(args: &[&str]) -> Mock {
-        let mut all = vec!["--port", "0", "--quiet"];
-        all.extend_from_slice(args);
-        Mock::start_raw(&all, Stdio::null()).0
+        let builder = Builder::from_args(["--quiet"].iter().chain(args).copied())
+            .unwrap_or_else(|e| panic!("flags {args:?}: {e}"));
+        let server = builder.start().expect("start the mock");
+        let url = server.url().to_owned();
+        let ca_file = server.ca_file().map(Path::to_path_buf);
+        Mock {
+            addr: server.addr().to_string(),
+            tls: ca_file.as_deref().map(client_config),
+            ca_file,
+            url,
+            server: Some(server),
+            child: None,
+            stdout: None,
+            owned_dir: None,
+        }
     }
 
-    /// Like [`Mock::start`] with `--tls --tls-dir <fresh dir>`; every helper
-    /// (`req`, `control`, `connect`...) then speaks HTTPS.
+    /// Like [`Mock::start`] with `--tls`; every helper (`req`, `control`,
+    /// `connect`...) then speaks HTTPS.
     pub fn start_tls(args: &[&str]) -> Mock {
+        Mock::start(&[&["--tls"], args].concat())
+    }
+
+    /// The binary with `--port 0 --quiet --tls --tls-dir <fresh dir>` plus `args`.
+    pub fn spawn_tls(args: &[&str]) -> Mock {
         let dir = temp_path(&format!("tls-{}", DIRS.fetch_add(1, Ordering::Relaxed)));
         let _ = std::fs::remove_dir_all(&dir);
         let dir_s = dir.to_str().expect("UTF-8 temp dir").to_string();
         let mut all = vec!["--port", "0", "--quiet", "--tls", "--tls-dir", &dir_s];
         all.extend_from_slice(args);
-        let mut m = Mock::start_raw(&all, Stdio::null()).0;
+        let mut m = Mock::spawn(&all, Stdio::null()).0;
         m.owned_dir = Some(dir);
         m
     }
 
-    /// Starts the binary with exactly `args`; returns stderr if piped.
-    pub fn start_raw(args: &[&str], stderr: Stdio) -> (Mock, Option<ChildStderr>) {
+    /// The binary with exactly `args`, its URL line(s) read; returns stderr if piped.
+    pub fn spawn(args: &[&str], stderr: Stdio) -> (Mock, Option<ChildStderr>) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_qovery-mock"))
             .args(args)
             .stdin(Stdio::null())
@@ -108,7 +130,8 @@ impl Mock {
         };
         (
             Mock {
-                child,
+                server: None,
+                child: Some(child),
                 url,
                 addr,
                 stdout: Some(reader),
@@ -120,7 +143,7 @@ impl Mock {
         )
     }
 
-    /// What the mock wrote on stdout after the startup line(s), read after
+    /// What the binary wrote on stdout after the startup line(s), read after
     /// killing it (so: everything it ever printed there).
     pub fn kill_and_read_rest_of_stdout(&mut self) -> String {
         self.kill();
@@ -131,9 +154,13 @@ impl Mock {
         rest
     }
 
+    /// Stops it (the binary: SIGKILL).
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.server = None;
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 
     /// A new connection to the main listener (TLS, server name 127.0.0.1 /
