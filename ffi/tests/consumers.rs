@@ -1,6 +1,6 @@
 //! The C ABI as its consumers use it: installs the library into a temporary prefix
-//! (scripts/ffi-install.sh, the installer users run), starts qovery-mock (plain and `--tls`)
-//! and tinyproxy on loopback, then builds every consumer in tests/CMakeLists.txt (C tests
+//! (scripts/ffi-install.sh, the installer users run), starts qovery-mock in process (plain and
+//! TLS) and tinyproxy on loopback, then builds every consumer in tests/CMakeLists.txt (C tests
 //! with ASan+UBSan, the header as C99/C11/C++11/C++17, valgrind, pkg-config and the
 //! examples, C++ through find_package, Python ctypes, Go cgo) and runs them with CTest.
 //!
@@ -14,14 +14,12 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use qovery_mock::MockServer;
 use support::Guard;
 
 const TOOLS: &[&str] = &[
@@ -38,102 +36,27 @@ const TOOLS: &[&str] = &[
     "tinyproxy",
 ];
 
-/// The plain mock: its base URL.
-struct Mock {
-    url: String,
-    _process: Guard,
+/// The two mocks, in this process (qovery_mock's library): stopped when dropped, even when
+/// an assertion fails; CTest's programs reach them over loopback. Quiet: their log would go
+/// to the test's stderr, which the harness does not capture.
+fn start_mock() -> MockServer {
+    MockServer::builder()
+        .tick_ms(50)
+        .quiet(true)
+        .start()
+        .expect("start qovery-mock")
 }
 
-/// The `--tls` mock (any well-formed database id exists): base URL, CA file and the three
-/// TLS-fault listeners (tests/c/tls_util.h).
-struct TlsMock {
-    url: String,
-    ca: PathBuf,
-    faults: serde_json::Value,
-    _process: Guard,
-}
-
-/// Starts target/<profile>/qovery-mock with `args` and reads `lines` lines from its stdout
-/// (the URL, then with --tls the CA file), within 20 s. Stdin stays open: the mock exits
-/// when it closes, even if this test is killed.
-fn spawn_mock(work: &Path, name: &str, args: &[&str], lines: usize) -> (Vec<String>, Guard) {
-    let bin = support::profile_dir().join("qovery-mock");
-    let mut cmd = Command::new(&bin);
-    cmd.args(["--port", "0", "--tick-ms", "50", "--exit-on-stdin-eof"])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped());
-    let log = std::fs::File::create(work.join(format!("{name}.log"))).expect("mock log");
-    cmd.stderr(log).process_group(0);
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
-    let stdout = child.stdout.take().expect("piped stdout");
-    let guard = Guard(child);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().take(lines) {
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut out = Vec::new();
-    while out.len() < lines {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(Ok(line)) => out.push(line),
-            other => panic!(
-                "{name} printed {} of {lines} lines ({other:?}); its log:\n{}",
-                out.len(),
-                support::tail(&work.join(format!("{name}.log")), 40)
-            ),
-        }
-    }
-    (out, guard)
-}
-
-/// `curl -fsS` of a mock URL (loopback, never through a proxy), its body.
-fn curl(url: &str, ca: Option<&Path>) -> String {
-    let mut cmd = Command::new("curl");
-    cmd.args(["-fsS", "--max-time", "10", "--noproxy", "*"]);
-    if let Some(ca) = ca {
-        cmd.arg("--cacert").arg(ca);
-    }
-    let out = cmd.arg(url).output().expect("run curl");
-    assert!(out.status.success(), "curl {url}: {out:?}");
-    String::from_utf8(out.stdout).expect("UTF-8 body")
-}
-
-fn start_mock(work: &Path) -> Mock {
-    let (lines, process) = spawn_mock(work, "mock", &[], 1);
-    let url = lines[0].clone();
-    curl(&format!("{url}/_mock/health"), None);
-    Mock {
-        url,
-        _process: process,
-    }
-}
-
-fn start_tls_mock(work: &Path) -> TlsMock {
-    let tls_dir = work.join("tls");
-    let tls_dir = tls_dir.to_str().expect("UTF-8 temp path");
-    let (lines, process) = spawn_mock(
-        work,
-        "mock-tls",
-        &["--tls", "--tls-dir", tls_dir, "--any-database"],
-        2,
-    );
-    let (url, ca) = (lines[0].clone(), PathBuf::from(&lines[1]));
-    let info = curl(&format!("{url}/_mock/tls"), Some(&ca));
-    let faults: serde_json::Value = serde_json::from_str(&info).expect("/_mock/tls is JSON");
-    TlsMock {
-        url,
-        ca,
-        faults,
-        _process: process,
-    }
+/// `--tls --any-database` (test_tls.c and test_fork.c use ids they never register).
+fn start_tls_mock(work: &Path) -> MockServer {
+    MockServer::builder()
+        .tick_ms(50)
+        .tls(true)
+        .tls_dir(work.join("tls"))
+        .any_database(true)
+        .quiet(true)
+        .start()
+        .expect("start qovery-mock --tls")
 }
 
 /// tinyproxy on 127.0.0.1 (CONNECT to any port, log at Connect level, which test_tls.c
@@ -201,11 +124,7 @@ fn c_cpp_ctypes_go_consumers() {
     );
     let root = support::root();
     let started = Instant::now();
-    // Two builds, not one: built together, the library would get the mock's dependency
-    // features, a different artifact than the other tests' `--lib` build (each run would
-    // rebuild it twice).
     support::shared_library();
-    support::cargo_build(&["-p", "qovery-mock", "--bin", "qovery-mock"]);
     let built = started.elapsed();
 
     let work = tempfile::Builder::new()
@@ -249,27 +168,36 @@ fn c_cpp_ctypes_go_consumers() {
         120,
     );
 
-    let mock = start_mock(work);
+    let mock = start_mock();
     let tls = start_tls_mock(work);
     let proxy = start_proxy(work);
+    let tls_info = tls.tls_info().expect("a TLS mock has TLS info");
     let fault = |name: &str| {
-        tls.faults[name]
+        tls_info[name]
             .as_str()
-            .unwrap_or_else(|| panic!("/_mock/tls has no {name}: {}", tls.faults))
+            .unwrap_or_else(|| panic!("/_mock/tls has no {name}: {tls_info}"))
             .to_string()
     };
     let env: Vec<(&str, String)> = vec![
         ("QOVERY_EXPECTED_VERSION", env!("CARGO_PKG_VERSION").into()),
-        ("QOVERY_MOCK_URL", mock.url.clone()),
-        ("QOVERY_TLS_MOCK_URL", tls.url.clone()),
-        ("QOVERY_TLS_CA", tls.ca.display().to_string()),
+        ("QOVERY_MOCK_URL", mock.url().to_string()),
+        ("QOVERY_TLS_MOCK_URL", tls.url().to_string()),
+        (
+            "QOVERY_TLS_CA",
+            tls.ca_file().expect("a CA file").display().to_string(),
+        ),
         ("QOVERY_TLS_UNKNOWN_CA", fault("unknown_ca")),
         ("QOVERY_TLS_WRONG_HOST", fault("wrong_host")),
         ("QOVERY_TLS_EXPIRED", fault("expired")),
         ("QOVERY_PROXY_URL", proxy.url.clone()),
         ("QOVERY_PROXY_LOG", proxy.log.display().to_string()),
     ];
-    println!("mocks: {} and {}, proxy {}", mock.url, tls.url, proxy.url);
+    println!(
+        "mocks: {} and {}, proxy {}",
+        mock.url(),
+        tls.url(),
+        proxy.url
+    );
 
     step(
         Command::new("cmake")
@@ -297,14 +225,11 @@ fn c_cpp_ctypes_go_consumers() {
             .arg("--test-dir")
             .arg(&build)
             // -V: every test's output into the log, for the summary below and for reading
-            // after a failure (KEEP_WORK=1).
-            .args([
-                "-V",
-                "--output-on-failure",
-                "--no-tests=error",
-                "--timeout",
-                "300",
-            ])
+            // after a failure (KEEP_WORK=1). -j 2: valgrind and the Go build dominate and
+            // overlap the rest; the tests sharing the TLS mock's counters and tinyproxy's
+            // log hold a RESOURCE_LOCK.
+            .args(["-V", "--output-on-failure", "--no-tests=error"])
+            .args(["--timeout", "300", "-j", "2"])
             .envs(env.iter().map(|(k, v)| (k, v))),
         &ctest_log,
         Duration::from_secs(1200),
@@ -322,6 +247,7 @@ fn c_cpp_ctypes_go_consumers() {
         "definitely lost:",
         "ERROR SUMMARY",
         "--- FAIL",
+        "--- PASS",
         "ok  \t",
     ];
     for line in summary
