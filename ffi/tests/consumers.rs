@@ -25,6 +25,7 @@ use support::Guard;
 const TOOLS: &[&str] = &[
     "cmake",
     "ctest",
+    "make",
     "gcc",
     "g++",
     "pkg-config",
