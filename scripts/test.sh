@@ -20,11 +20,11 @@ step "system packages (.ci/provision: installs only what is missing)"
 bash .ci/provision
 tinyproxy -v
 
-step "Rust tests (core, mock, cli, ffi)"
+# ffi's tests include the C ABI: header drift and exported symbols (ffi/tests/header.rs), and
+# the C/C++/threads/TLS/fork/ctypes/Go consumers with sanitizers and valgrind, built by CMake
+# and run by CTest (ffi/tests/consumers.rs, tests/CMakeLists.txt).
+step "Rust tests (core, mock, cli, ffi with the C ABI consumers through CMake/CTest)"
 cargo test --workspace --exclude qovery-redeploy-python --locked
-
-step "C ABI: header drift, C/C++/threads/ctypes/Go consumers, sanitizers, valgrind"
-bash scripts/test-ffi.sh
 
 step "release artifacts and the Python package: scripts/release.sh, the wheel installed without Rust, stubtest, pytest (test_release.py installs every artifact)"
 bash scripts/test-python.sh

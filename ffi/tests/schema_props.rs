@@ -18,8 +18,7 @@
 #![cfg(unix)]
 
 use std::ffi::{c_char, c_void, CStr, CString};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -27,6 +26,7 @@ use serde_json::Value;
 
 #[path = "../../tests/data/schema_gen.rs"]
 mod schema_gen;
+mod support;
 
 /// `qovery_result` is opaque to C; so it is here.
 type Result_ = c_void;
@@ -68,23 +68,7 @@ fn build_library() {
     if std::env::var_os("QOVERY_LIB").is_some() {
         return;
     }
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo.args(["build", "--quiet", "--lib", "-p", "qovery-redeploy-ffi"]);
-    cargo.arg("--manifest-path").arg(&manifest);
-    if library_path()
-        .parent()
-        .is_some_and(|d| d.file_name().is_some_and(|n| n == "release"))
-    {
-        cargo.arg("--release");
-    }
-    let status = cargo
-        .status()
-        .expect("run cargo build -p qovery-redeploy-ffi");
-    assert!(
-        status.success(),
-        "cargo build -p qovery-redeploy-ffi failed"
-    );
+    support::cargo_build(&["--lib", "-p", "qovery-redeploy-ffi"]);
 }
 
 /// The function `name` of the library behind `handle`, as a function pointer of type `F`.

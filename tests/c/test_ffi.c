@@ -2,7 +2,7 @@
  * The C test of libqovery_redeploy against qovery-mock (QOVERY_MOCK_URL): version, code
  * table, every error code the mock can provoke, success with every getter, waits with
  * progress and cancel, NULL / invalid arguments. Built with ASan+UBSan and run once under
- * valgrind by scripts/test-ffi.sh. Exit status 0 only if every check passed.
+ * valgrind by tests/CMakeLists.txt. Exit status 0 only if every check passed.
  */
 #include "testutil.h"
 

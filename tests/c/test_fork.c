@@ -3,7 +3,7 @@
  * runtime thread and a pooled connection exist) and forks; the child, bounded by alarm(10),
  * makes a call on the inherited client and one on a brand-new client, and exits 0 if both
  * succeeded; the parent's next calls still work. Over plain HTTP (QOVERY_MOCK_URL) and, when
- * QOVERY_TLS_MOCK_URL is set, over TLS. Run by scripts/test-ffi.sh with ASan+UBSan.
+ * QOVERY_TLS_MOCK_URL is set, over TLS. Run with ASan+UBSan by tests/CMakeLists.txt.
  */
 #include "tls_util.h"
 

@@ -4,7 +4,7 @@
  * (QOVERY_ERR_TLS, one handshake attempt with max_retries 2, nothing reaches the app), bad CA
  * bundles and proxy URLs (QOVERY_ERR_INVALID_ARGUMENT at qovery_client_new), a dead proxy
  * (QOVERY_ERR_NETWORK, retried, nothing sent, credentials never shown). Environment: see
- * tls_util.h. Run by scripts/test-ffi.sh with ASan+UBSan.
+ * tls_util.h. Run with ASan+UBSan by tests/CMakeLists.txt.
  */
 #include "tls_util.h"
 

@@ -1,7 +1,7 @@
 /*
  * Helpers of the C TLS / proxy / fork tests: the TLS mock's control API through curl (the C
  * tests have no TLS stack of their own), tinyproxy's log, clients with TLS options. The
- * environment comes from scripts/test-ffi.sh:
+ * environment comes from ffi/tests/consumers.rs (through ctest, tests/CMakeLists.txt):
  *   QOVERY_TLS_MOCK_URL  https://127.0.0.1:PORT (qovery-mock --tls --any-database)
  *   QOVERY_TLS_CA        its CA file
  *   QOVERY_TLS_UNKNOWN_CA, QOVERY_TLS_WRONG_HOST, QOVERY_TLS_EXPIRED  the fault listeners
@@ -16,7 +16,7 @@
 static inline const char *need_env(const char *name) {
     const char *v = getenv(name);
     if (v == NULL || *v == '\0') {
-        fprintf(stderr, "%s must be set (scripts/test-ffi.sh sets it)\n", name);
+        fprintf(stderr, "%s must be set (ffi/tests/consumers.rs sets it)\n", name);
         exit(2);
     }
     return v;
