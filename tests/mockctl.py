@@ -12,12 +12,14 @@ As a module (stdlib only)::
 
 As a command, for scripts::
 
-    python3 tests/mockctl.py run [--tls] [--api-env] [MOCK ARGS...] -- COMMAND...
+    python3 tests/mockctl.py run [--tls] [--api-env] [--prefix P] [--token T] [--log FILE] \
+        [MOCK ARGS...] -- COMMAND...
 
 starts the mock (``--port 0``, ``--exit-on-stdin-eof``), runs COMMAND with
 ``QOVERY_MOCK_URL``, ``QOVERY_MOCK_TOKEN`` (and with ``--tls`` ``QOVERY_MOCK_CA``) in its
-environment (with ``--api-env`` also ``QOVERY_API_URL`` and ``QOVERY_API_TOKEN``, so that any
-client talks to the mock), stops the mock and exits with COMMAND's status.
+environment (``--prefix P``: ``P_URL``... instead, so that runs nest, e.g. a plain and a TLS
+mock for one command; ``--api-env``: also ``QOVERY_API_URL`` and ``QOVERY_API_TOKEN``, so that
+any client talks to the mock), stops the mock and exits with COMMAND's status.
 
 The binary is ``$QOVERY_MOCK_BIN``, else ``target/debug/qovery-mock``. The mock binds
 127.0.0.1 only; its first stdout line is its URL, with ``--tls`` the second is its CA file.
@@ -219,11 +221,12 @@ class Mock(Control):
                  tb: Optional[TracebackType]) -> None:
         self.close()
 
-    def env(self, api: bool = False) -> dict[str, str]:
-        """The variables ``run`` exports (``api``: also QOVERY_API_URL and QOVERY_API_TOKEN)."""
-        env = {"QOVERY_MOCK_URL": self.url, "QOVERY_MOCK_TOKEN": self.token}
+    def env(self, api: bool = False, prefix: str = "QOVERY_MOCK") -> dict[str, str]:
+        """The variables ``run`` exports: PREFIX_URL, PREFIX_TOKEN, with --tls PREFIX_CA
+        (``api``: also QOVERY_API_URL and QOVERY_API_TOKEN)."""
+        env = {f"{prefix}_URL": self.url, f"{prefix}_TOKEN": self.token}
         if self.ca_file is not None:
-            env["QOVERY_MOCK_CA"] = self.ca_file
+            env[f"{prefix}_CA"] = self.ca_file
         if api:
             env.update(QOVERY_API_URL=self.url, QOVERY_API_TOKEN=self.token)
         return env
@@ -263,8 +266,8 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def main(argv: Sequence[str]) -> int:
-    usage = ("usage: mockctl.py run [--tls] [--api-env] [--token T] [--log FILE] [MOCK ARGS...] "
-             "-- COMMAND...")
+    usage = ("usage: mockctl.py run [--tls] [--api-env] [--prefix P] [--token T] [--log FILE] "
+             "[MOCK ARGS...] -- COMMAND...")
     if len(argv) < 1 or argv[0] != "run" or "--" not in argv:
         print(usage, file=sys.stderr)
         return 2
@@ -276,6 +279,7 @@ def main(argv: Sequence[str]) -> int:
     tls = api = False
     token: Optional[str] = None
     log: Optional[Path] = None
+    prefix = "QOVERY_MOCK"
     mock_args: list[str] = []
     it = iter(opts)
     for a in it:
@@ -285,12 +289,14 @@ def main(argv: Sequence[str]) -> int:
             api = True
         elif a == "--token":
             token = next(it)
+        elif a == "--prefix":
+            prefix = next(it)
         elif a == "--log":
             log = Path(next(it))
         else:
             mock_args.append(a)
     with Mock.start(*mock_args, token=token, tls=tls, log=log) as m:
-        child = subprocess.Popen(command, env={**os.environ, **m.env(api)})
+        child = subprocess.Popen(command, env={**os.environ, **m.env(api, prefix)})
         # Forwarded, so that Ctrl-C or a kill of the script ends the command, then the mock.
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda s, _f: child.send_signal(s))
