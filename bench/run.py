@@ -35,7 +35,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-TOKEN = "qovery-mock-token"
+sys.path.insert(0, str(ROOT / "tests"))
+import mockctl  # noqa: E402  (qovery-mock and its control API)
+
+TOKEN = mockctl.DEFAULT_TOKEN
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # Sequential contenders: key -> label shown in the table.
@@ -98,23 +101,13 @@ def speed_probe() -> dict[str, float]:
     return {"loop_ms": loop / 1e6, "syscall_ns": sys_ns}
 
 
-class Mock:
-    """qovery-mock --fast, killed with us (its stdin is our pipe). With `tls`: --tls, and
-    `ca` is the CA file it printed on its second stdout line."""
+class Mock(mockctl.Mock):
+    """qovery-mock --fast (tests/mockctl.py starts it, stdin-tied: it dies with us). With
+    `tls=True`: --tls, and `ca_file` is its CA."""
 
-    def __init__(self, binary: str, tls: bool = False):
-        self.proc = subprocess.Popen(
-            [binary, "--fast", "--port", "0", "--any-database", "--quiet", "--exit-on-stdin-eof"]
-            + (["--tls"] if tls else []),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().strip()
-        self.ca: str | None = self.proc.stdout.readline().strip() if tls else None
-        if not self.url.startswith("https://" if tls else "http://") or (tls and not os.path.isfile(self.ca or "")):
-            raise SystemExit(f"qovery-mock printed no URL (got {self.url!r}, CA {self.ca!r})")
+    @classmethod
+    def fast(cls, binary: str, tls: bool = False) -> Mock:
+        return cls.start("--fast", "--any-database", "--quiet", tls=tls, exe=Path(binary))
 
     def cpu_ns(self) -> int:
         return proc_cpu_ns(self.proc.pid)
@@ -129,22 +122,7 @@ class Mock:
 
     def slow(self, db: str, delay_ms: int) -> None:
         """Every redeploy of `db` answers after `delay_ms` (a `slow_headers` fault, always)."""
-        import urllib.request
-
-        fault = {"on": "redeploy", "kind": "slow_headers", "delay_ms": delay_ms, "always": True}
-        req = urllib.request.Request(f"{self.url}/_mock/databases/{db}/faults", data=json.dumps(fault).encode(),
-                                     method="POST", headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            r.read()
-
-    def stop(self) -> None:
-        if self.proc.stdin:
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        self.faults(db, {"on": "redeploy", "kind": "slow_headers", "delay_ms": delay_ms, "always": True})
 
 
 class Runner:
@@ -159,7 +137,7 @@ class Runner:
         self.probes: list[dict[str, float]] = []
 
     def command(self, key: str, mode: str, n: int, warmup: int, threads: int, db: str, mock: Mock) -> list[str]:
-        rest = [mock.url, TOKEN, db, str(n), str(warmup), str(threads)] + ([mock.ca] if mock.ca else [])
+        rest = [mock.url, TOKEN, db, str(n), str(warmup), str(threads)] + ([mock.ca_file] if mock.ca_file else [])
         if key.startswith("py-"):
             return [self.python, self.contenders_py, mode, key[3:], *rest]
         binary = {"rust": self.args.rust, "c-abi": self.args.cabi, "libcurl": self.args.curl}[key]
@@ -321,7 +299,7 @@ def bench_cli(r: Runner, cfg: dict[str, Any]) -> dict[str, Any]:
     the curl command line doing the same POST. They alternate, so drift hits both; nothing is
     pinned (a CLI run is a cold process start: loader, CA stores, TCP + TLS handshake)."""
     mock = r.tls_mock
-    assert mock.ca
+    assert mock.ca_file
     mock.pin(set(ALL_CPUS))
     db = str(uuid.uuid4())
     env = dict(os.environ, QOVERY_API_TOKEN=TOKEN)
@@ -329,8 +307,8 @@ def bench_cli(r: Runner, cfg: dict[str, Any]) -> dict[str, Any]:
                 "all_proxy"):
         env.pop(var, None)
     cmds = {
-        "cli": [r.args.cli, "--api-url", mock.url, "--ca-file", mock.ca, "--quiet", db],
-        "curl": ["curl", "-sS", "--fail", "--cacert", mock.ca, "-X", "POST", "-H", f"Authorization: Token {TOKEN}",
+        "cli": [r.args.cli, "--api-url", mock.url, "--ca-file", mock.ca_file, "--quiet", db],
+        "curl": ["curl", "-sS", "--fail", "--cacert", mock.ca_file, "-X", "POST", "-H", f"Authorization: Token {TOKEN}",
                  "-H", "Accept: application/json", "-o", "/dev/null", f"{mock.url}/database/{db}/redeploy"],
     }
     labels = {"cli": "qovery-redeploy CLI (--api-url, --ca-file, token in QOVERY_API_TOKEN)",
@@ -918,11 +896,11 @@ def main() -> None:
         "config": cfg,
         "load_before": "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg()),
     }
-    mock = Mock(args.mock)
-    tls_mock = Mock(args.mock, tls=True)
+    mock = Mock.fast(args.mock)
+    tls_mock = Mock.fast(args.mock, tls=True)
     r = Runner(args, mock, tls_mock)
     try:
-        print(f"qovery-mock at {mock.url}, qovery-mock --tls at {tls_mock.url} (CA {tls_mock.ca})", flush=True)
+        print(f"qovery-mock at {mock.url}, qovery-mock --tls at {tls_mock.url} (CA {tls_mock.ca_file})", flush=True)
         print("== sequential calls, plain and TLS", flush=True)
         both = bench_sequential(r, cfg)
         lat = both["plain"].pop("_latencies_ns")
@@ -945,8 +923,8 @@ def main() -> None:
         print("== one-shot CLI over TLS against the curl command", flush=True)
         res["cli"] = bench_cli(r, cfg)
     finally:
-        mock.stop()
-        tls_mock.stop()
+        mock.close()
+        tls_mock.close()
     print("== import time", flush=True)
     res["import"] = bench_import(sys.executable, cfg)
     res["sizes"] = sizes(args.so, args.wheel)

@@ -8,12 +8,9 @@ cd "$(dirname "$0")/.."
 
 cargo build --quiet -p qovery-mock -p qovery-redeploy-cli
 DB=3c90c3cc-0d44-4b50-8888-8dd25736052a
-
-coproc MOCK { exec target/debug/qovery-mock --port 0 --tick-ms 800 --database "$DB" --quiet; }
-trap 'kill "$MOCK_PID" 2>/dev/null || true' EXIT
-read -r URL <&"${MOCK[0]}"
-echo "qovery-mock listening on $URL"
-
-export QOVERY_API_TOKEN=qovery-mock-token QOVERY_API_URL="$URL"
-echo "\$ qovery-redeploy --wait --poll-interval 0.5 --timeout 60 $DB"
-target/debug/qovery-redeploy --wait --poll-interval 0.5 --timeout 60 "$DB"
+# tests/mockctl.py starts the mock, exports QOVERY_API_URL/QOVERY_API_TOKEN (--api-env) to the
+# command and stops the mock when it ends.
+exec python3 tests/mockctl.py run --api-env --quiet --tick-ms 800 --database "$DB" -- sh -c '
+    echo "qovery-mock listening on $QOVERY_API_URL"
+    echo "\$ qovery-redeploy --wait --poll-interval 0.5 --timeout 60 $0"
+    exec target/debug/qovery-redeploy --wait --poll-interval 0.5 --timeout 60 "$0"' "$DB"

@@ -11,55 +11,12 @@ library); network waits release the GIL and Ctrl-C interrupts them.
 
 import logging as _logging
 
-from ._types import (
-    AuthenticationError,
-    CancelledError,
-    ClientClosedError,
-    ConflictError,
-    DecodeError,
-    DeploymentFailedError,
-    HttpError,
-    InvalidInputError,
-    NetworkError,
-    NotFoundError,
-    OpenEnum,
-    OutcomeUnknownError,
-    PermissionDeniedError,
-    QoveryError,
-    RateLimitedError,
-    ServerError,
-    ServiceAction,
-    ServiceActionStatus,
-    ServiceDeploymentStatus,
-    ServiceSubAction,
-    State,
-    StepName,
-    StepStatus,
-    TlsError,
-    WaitTimeoutError,
-)
-from ._qovery_redeploy import (
-    DEFAULT_BASE_URL,
-    ENV_TOKEN,
-    ENV_URL,
-    ERROR_KINDS,
-    Client,
-    DeploymentStatus,
-    StatusDetails,
-    StepMetric,
-    Steps,
-    __version__,
-    parse_database_id,
-)
-from ._asyncio import AsyncClient
-
-# Importable by name, and re-exported for type checkers ("X as X"), but left out of
-# `__all__`: `from qovery_redeploy import *` must not shadow the builtin `TimeoutError`.
-from ._types import TimeoutError as TimeoutError  # noqa: A004
-
-# The core's records (retries, reconnections, one debug line per request) go to this logger;
-# like any library, it shows nothing until the application configures logging.
-_logging.getLogger("qovery_redeploy").addHandler(_logging.NullHandler())
+# Each module's own `__all__` (_types.py, the compiled module's, which pyo3 keeps and the stub
+# _qovery_redeploy.pyi mirrors, _asyncio.py) says what a star import takes from it; the
+# package's public names are written once, below (test_api.py checks they are exactly those).
+from ._types import *  # noqa: F403
+from ._qovery_redeploy import *  # noqa: F403
+from ._asyncio import *  # noqa: F403
 
 __all__ = [
     "Client",
@@ -86,8 +43,7 @@ __all__ = [
     "RateLimitedError",
     "ServerError",
     "HttpError",
-    # Not "TimeoutError": `from qovery_redeploy import *` must not shadow the builtin. It is
-    # importable by name (`qr.TimeoutError`), and is a subclass of the builtin anyway.
+    # Not "TimeoutError" (see below).
     "NetworkError",
     "TlsError",
     "DecodeError",
@@ -102,3 +58,11 @@ __all__ = [
     "ERROR_KINDS",
     "__version__",
 ]
+
+# Importable by name, and re-exported for type checkers ("X as X"), but left out of
+# `__all__`: `from qovery_redeploy import *` must not shadow the builtin `TimeoutError`.
+from ._types import TimeoutError as TimeoutError  # noqa: A004, E402
+
+# The core's records (retries, reconnections, one debug line per request) go to this logger;
+# like any library, it shows nothing until the application configures logging.
+_logging.getLogger("qovery_redeploy").addHandler(_logging.NullHandler())

@@ -18,6 +18,8 @@ from ._types import (
     StepStatus,
 )
 
+# The compiled module's `__all__` (pyo3 keeps it: every name it adds but the private helpers),
+# which qovery_redeploy/__init__.py star-imports; stubtest checks it against the runtime one.
 __all__ = [
     "__version__",
     "DEFAULT_BASE_URL",
@@ -30,12 +32,6 @@ __all__ = [
     "Steps",
     "StepMetric",
     "parse_database_id",
-    "_run_cli",
-    "_aredeploy_database",
-    "_adatabase_status",
-    "_await_for_database",
-    "_aredeploy_and_wait",
-    "_async_in_flight",
 ]
 
 __version__: Final[str]

@@ -31,7 +31,8 @@ __all__ = [
     "RateLimitedError",
     "ServerError",
     "HttpError",
-    "TimeoutError",
+    # Not "TimeoutError": a star import must not shadow the builtin (the package imports it
+    # by name).
     "NetworkError",
     "TlsError",
     "DecodeError",
@@ -360,6 +361,6 @@ _ERRORS: dict[str, type[QoveryError]] = {
 """The class raised for each core error kind name; used by the compiled module."""
 
 # Shown (and pickled) as ``qovery_redeploy.NotFoundError``..., where users import them from.
-for _name in __all__:
+for _name in [*__all__, "TimeoutError"]:
     globals()[_name].__module__ = "qovery_redeploy"
 del _name

@@ -92,11 +92,19 @@ fn _qovery_redeploy(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySteps>()?;
     m.add_class::<PyStepMetric>()?;
     m.add_function(wrap_pyfunction!(parse_database_id, m)?)?;
-    m.add_function(wrap_pyfunction!(_run_cli, m)?)?;
-    m.add_function(wrap_pyfunction!(asyncio::_aredeploy_database, m)?)?;
-    m.add_function(wrap_pyfunction!(asyncio::_adatabase_status, m)?)?;
-    m.add_function(wrap_pyfunction!(asyncio::_await_for_database, m)?)?;
-    m.add_function(wrap_pyfunction!(asyncio::_aredeploy_and_wait, m)?)?;
-    m.add_function(wrap_pyfunction!(asyncio::_async_in_flight, m)?)?;
+    // `add`/`add_function` also append the name to the module's `__all__`, which
+    // qovery_redeploy/__init__.py re-exports as the package's public names; the helpers of
+    // the package's own Python code are set as plain attributes, out of `__all__`.
+    for private in [
+        wrap_pyfunction!(_run_cli, m)?,
+        wrap_pyfunction!(asyncio::_aredeploy_database, m)?,
+        wrap_pyfunction!(asyncio::_adatabase_status, m)?,
+        wrap_pyfunction!(asyncio::_await_for_database, m)?,
+        wrap_pyfunction!(asyncio::_aredeploy_and_wait, m)?,
+        wrap_pyfunction!(asyncio::_async_in_flight, m)?,
+    ] {
+        let name: String = private.getattr("__name__")?.extract()?;
+        m.setattr(name.as_str(), private)?;
+    }
     Ok(())
 }

@@ -1,6 +1,7 @@
 """The fault matrix's Python side, shared by the C driver (run_c.py) and the Python driver
-(tests/python/test_matrix.py): reads cases.json, expands its placeholders, runs qovery-mock and
-the raw TCP fault servers, and checks one case's results against its expectations.
+(tests/python/test_matrix.py): reads cases.json, expands its placeholders, runs qovery-mock
+(through tests/mockctl.py) and the raw TCP fault servers, and checks one case's results
+against its expectations.
 
 Every socket is on 127.0.0.1 and every wait is bounded. The Rust driver
 (core/tests/matrix.rs) implements the same rules; tests/matrix/README.md is their reference.
@@ -10,24 +11,27 @@ from __future__ import annotations
 
 import email.utils
 import json
-import os
 import re
-import selectors
 import socket
 import struct
-import subprocess
+import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
 CASES = HERE / "cases.json"
+
+sys.path.insert(0, str(HERE.parent))
+from mockctl import Control as Control, Mock as Mock  # noqa: E402  (qovery-mock: tests/mockctl.py)
+
+
+def start_mock(doc: dict[str, Any]) -> Mock:
+    """The matrix's qovery-mock: its token and ``settings.mock_args``, quiet."""
+    return Mock.start("--quiet", *doc["settings"]["mock_args"], token=doc["settings"]["token"])
 
 
 def load(path: Path = CASES) -> dict[str, Any]:
@@ -73,61 +77,6 @@ def input_bytes(value: Any, ctx: dict[str, str]) -> bytes:
     if isinstance(value, dict):
         return bytes.fromhex(value["hex"])
     return str(expand(value, ctx)).encode("utf-8")
-
-
-# --------------------------------------------------------------------------------------------
-# qovery-mock
-
-MOCK_BIN = Path(os.environ.get("QOVERY_MOCK_BIN", REPO / "target" / "debug" / "qovery-mock"))
-
-
-class Mock:
-    """A qovery-mock child process (``--exit-on-stdin-eof``: it dies with us) or, when
-    ``url`` is given, one started by someone else."""
-
-    def __init__(self, token: str, args: list[str], url: Optional[str] = None) -> None:
-        self.proc: Optional[subprocess.Popen[bytes]] = None
-        if url is not None:
-            self.url = url
-            return
-        if not MOCK_BIN.exists():
-            raise RuntimeError(f"{MOCK_BIN} is missing: cargo build -p qovery-mock")
-        self.proc = subprocess.Popen(
-            [str(MOCK_BIN), "--port", "0", "--quiet", "--exit-on-stdin-eof", "--token", token, *args],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        assert self.proc.stdout is not None
-        sel = selectors.DefaultSelector()
-        sel.register(self.proc.stdout, selectors.EVENT_READ)
-        ready = sel.select(timeout=30)
-        sel.close()
-        if not ready:
-            self.close()
-            raise RuntimeError("qovery-mock printed no URL within 30 s")
-        self.url = self.proc.stdout.readline().decode().strip()
-        if not self.url.startswith("http://127.0.0.1:"):
-            self.close()
-            raise RuntimeError(f"unexpected first line from qovery-mock: {self.url!r}")
-
-    def close(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-            self.proc = None
-
-    def control(self, method: str, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + "/_mock" + path, data=data, method=method)
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                return json.loads(resp.read() or b"null")
-        except urllib.error.HTTPError as e:
-            raise RuntimeError(f"mock control {method} {path}: {e.code} {e.read()!r}") from e
-
-    def counts(self, db: str) -> tuple[int, int]:
-        r = self.control("GET", f"/databases/{db}/requests")
-        return int(r["redeploy"]), int(r["status"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,7 +213,7 @@ class Setup:
     pause_ms: int
     count_id: Optional[str] = None
     raw: Optional[RawServer] = None
-    mock: Optional[Mock] = None
+    mock: Optional[Control] = None
 
     def close(self) -> None:
         if self.raw is not None:
@@ -287,7 +236,7 @@ class Setup:
             return list(self.raw.request_lines)
 
 
-def setup(doc: dict[str, Any], case: dict[str, Any], mock: Mock) -> Setup:
+def setup(doc: dict[str, Any], case: dict[str, Any], mock: Control) -> Setup:
     settings = doc["settings"]
     token = settings["token"]
     server = case.get("server", "mock")
@@ -302,9 +251,9 @@ def setup(doc: dict[str, Any], case: dict[str, Any], mock: Mock) -> Setup:
     }
     raw = None
     if server == "mock":
-        mock.control("PUT", f"/databases/{db}", expand(case.get("db_config", {}), ctx))
+        mock.put_database(db, expand(case.get("db_config", {}), ctx))
         if case.get("faults"):
-            mock.control("POST", f"/databases/{db}/faults", expand(case["faults"], ctx))
+            mock.faults(db, *expand(case["faults"], ctx))
         default_url = mock.url
     elif server == "raw":
         raw = RawServer(case["raw_mode"], int(settings["raw_hold_ms"]))

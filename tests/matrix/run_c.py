@@ -116,7 +116,7 @@ def main() -> int:
     doc = harness.load()
     token = doc["settings"]["token"]
     cases = [c for c in doc["cases"] if not args.select or args.select in c["name"]]
-    mock = harness.Mock(token, doc["settings"]["mock_args"], url=args.mock_url)
+    mock = harness.Control(args.mock_url, token) if args.mock_url else harness.start_mock(doc)
     driver = Driver(args.bin)
     started = time.monotonic()
     passed: list[str] = []
@@ -155,7 +155,8 @@ def main() -> int:
                     print(f"ok   {case['name']} ({outcomes[0].kind}, {ms:.0f} ms)", flush=True)
     finally:
         status = driver.close()
-        mock.close()
+        if isinstance(mock, harness.Mock):
+            mock.close()
     if status != 0:
         print(f"FAIL matrix_c exited with status {status} (a sanitizer report is above, if any)")
         failed.append("matrix_c exit status")

@@ -2,104 +2,29 @@
 
 from __future__ import annotations
 
-import json
 import os
-import selectors
-import subprocess
-import time
-import urllib.error
-import urllib.request
-import uuid
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-MOCK_BIN = Path(os.environ.get("QOVERY_MOCK_BIN", REPO / "target" / "debug" / "qovery-mock"))
+sys.path.insert(0, str(REPO / "tests"))
+from mockctl import Mock as Mock  # noqa: E402  (qovery-mock and its control API: tests/mockctl.py)
+
 CLI_BIN = Path(os.environ.get("QOVERY_CLI_BIN", REPO / "target" / "debug" / "qovery-redeploy"))
 
 # A distinctive token, so a test can prove it never shows up anywhere.
 TOKEN = "py-s3cr3t-token-5f3a9c1e"
 
 
-class Mock:
-    """A running qovery-mock and its control API (``/_mock/``, no auth)."""
-
-    def __init__(self, url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-        self.url = url
-        self.proc = proc
-        self.log = log
-        self.token = TOKEN
-
-    def _control(self, method: str, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + "/_mock" + path, data=data, method=method)
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                return json.loads(resp.read() or b"null")
-        except urllib.error.HTTPError as e:  # pragma: no cover - a test bug
-            raise AssertionError(f"mock control {method} {path}: {e.code} {e.read()!r}") from e
-
-    def database(self, **config: Any) -> str:
-        """Registers a new database (fresh UUID) with this config; returns its id."""
-        db = str(uuid.uuid4())
-        self._control("PUT", f"/databases/{db}", config)
-        return db
-
-    def faults(self, db: str, *faults: dict[str, Any]) -> None:
-        self._control("POST", f"/databases/{db}/faults", list(faults))
-
-    def requests(self, db: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._control("GET", f"/databases/{db}/requests")
-        return result
-
-    def view(self, db: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._control("GET", f"/databases/{db}")
-        return result
-
-
 @pytest.fixture(scope="session")
 def mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mock]:
-    """Starts ``qovery-mock`` on 127.0.0.1 (ephemeral port) and kills it at the end."""
-    if not MOCK_BIN.exists():
-        raise RuntimeError(f"{MOCK_BIN} is missing: run `cargo build -p qovery-mock` first")
+    """``qovery-mock`` on 127.0.0.1 (ephemeral port), stopped at the end; its log in a temp dir."""
     log = tmp_path_factory.mktemp("mock") / "qovery-mock.log"
-    with open(log, "wb") as err:
-        proc = subprocess.Popen(
-            [str(MOCK_BIN), "--host", "127.0.0.1", "--port", "0", "--token", TOKEN,
-             "--tick-ms", "100"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=err,
-        )
-    try:
-        assert proc.stdout is not None
-        sel = selectors.DefaultSelector()
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        if not sel.select(timeout=30):
-            raise RuntimeError(f"qovery-mock printed no URL within 30 s; log: {log.read_text()}")
-        url = proc.stdout.readline().decode().strip()
-        sel.close()
-        if not url.startswith("http://127.0.0.1:"):
-            raise RuntimeError(f"unexpected first line from qovery-mock: {url!r}; log: {log.read_text()}")
-        m = Mock(url, proc, log)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if m._control("GET", "/health") == {"ok": True}:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("qovery-mock is not healthy")
-            time.sleep(0.05)
+    with Mock.start("--tick-ms", "100", token=TOKEN, log=log) as m:
         yield m
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture
@@ -141,23 +66,18 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 # TLS, proxy and fork tests (test_tls.py, test_cli_tls.py, test_fork.py): qovery-mock --tls
 # and tinyproxy, helpers in tls_support.py.
 
-from tls_support import Tinyproxy, TlsMock  # noqa: E402
+from tls_support import Tinyproxy  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def tls_mock() -> Iterator[TlsMock]:
+def tls_mock() -> Iterator[Mock]:
     """``qovery-mock --tls`` on 127.0.0.1 (ephemeral port); ``ca_file`` is its CA."""
-    if not MOCK_BIN.exists():
-        raise RuntimeError(f"{MOCK_BIN} is missing: run `cargo build -p qovery-mock` first")
-    m = TlsMock(MOCK_BIN, ["--any-database", "--tick-ms", "50"])
-    try:
+    with Mock.start("--any-database", "--tick-ms", "50", token=TOKEN, tls=True) as m:
         yield m
-    finally:
-        m.close()
 
 
 @pytest.fixture
-def tinyproxy(tls_mock: TlsMock) -> Iterator[Tinyproxy]:
+def tinyproxy(tls_mock: Mock) -> Iterator[Tinyproxy]:
     """A fresh tinyproxy (empty log) allowing CONNECT to the TLS mock's port only."""
     p = Tinyproxy(tls_mock.port)
     try:

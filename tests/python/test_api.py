@@ -40,6 +40,11 @@ STATUS_JSON: dict[str, Any] = {
 def test_exports_and_version() -> None:
     for name in qr.__all__:
         assert hasattr(qr, name), name
+    # The package's list is the union of its modules' own (TimeoutError aside, see __init__).
+    from qovery_redeploy import _asyncio, _qovery_redeploy, _types
+    modules = {*_types.__all__, *_qovery_redeploy.__all__, *_asyncio.__all__} - {"TimeoutError"}
+    assert sorted(qr.__all__) == sorted(modules)
+    assert len(qr.__all__) == len(set(qr.__all__))
     assert qr.__version__.count(".") == 2
     assert qr.ENV_TOKEN == "QOVERY_API_TOKEN"
     assert qr.ENV_URL == "QOVERY_API_URL"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CLI_BIN, Mock
-from tls_support import TlsMock, Tinyproxy, dead_port
+from tls_support import Tinyproxy, dead_port
 
 SECRET = "s3cretpw"
 _SCRUB = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
@@ -34,24 +34,24 @@ def cli(token: str, *args: str, env: dict[str, str] | None = None,
     return r
 
 
-def test_cli_https_wait_with_ca_file(tls_mock: TlsMock) -> None:
+def test_cli_https_wait_with_ca_file(tls_mock: Mock) -> None:
     db = tls_mock.database()
-    r = cli(tls_mock.token, "--api-url", tls_mock.url, "--ca-file", tls_mock.ca_file, "--no-proxy",
+    r = cli(tls_mock.token, "--api-url", tls_mock.url, "--ca-file", tls_mock.ca, "--no-proxy",
             "--wait", "--poll-interval", "0.05", "--settle", "5", "--timeout", "20", "--json", db)
     assert r.returncode == 0, r.stderr
     assert '"DEPLOYED"' in r.stdout
     assert tls_mock.counts(db)[0] == 1
 
 
-def test_cli_https_with_ca_bundle_env(tls_mock: TlsMock) -> None:
+def test_cli_https_with_ca_bundle_env(tls_mock: Mock) -> None:
     db = tls_mock.database()
     r = cli(tls_mock.token, "--status", "--no-proxy", db,
-            env={"QOVERY_API_URL": tls_mock.url, "QOVERY_CA_BUNDLE": tls_mock.ca_file})
+            env={"QOVERY_API_URL": tls_mock.url, "QOVERY_CA_BUNDLE": tls_mock.ca})
     assert r.returncode == 0, r.stderr
     assert tls_mock.counts(db) == (0, 1)
 
 
-def test_cli_without_the_ca_is_exit_1(tls_mock: TlsMock) -> None:
+def test_cli_without_the_ca_is_exit_1(tls_mock: Mock) -> None:
     db = tls_mock.database()
     r = cli(tls_mock.token, "--api-url", tls_mock.url, "--no-proxy", db)
     assert r.returncode == 1, r.stderr
@@ -60,16 +60,16 @@ def test_cli_without_the_ca_is_exit_1(tls_mock: TlsMock) -> None:
 
 
 @pytest.mark.parametrize("listener", ["unknown_ca", "wrong_host", "expired"])
-def test_cli_tls_faults(tls_mock: TlsMock, listener: str) -> None:
+def test_cli_tls_faults(tls_mock: Mock, listener: str) -> None:
     db = tls_mock.database()
     url = tls_mock.tls_info()[listener]
-    r = cli(tls_mock.token, "--api-url", url, "--ca-file", tls_mock.ca_file, "--no-proxy", db)
+    r = cli(tls_mock.token, "--api-url", url, "--ca-file", tls_mock.ca, "--no-proxy", db)
     assert r.returncode == 1, r.stderr
     assert tls_mock.counts(db) == (0, 0)
 
 
 @pytest.mark.parametrize("content", [None, b"", b"garbage\n"], ids=["missing", "empty", "garbage"])
-def test_cli_bad_ca_bundle_is_exit_2(tls_mock: TlsMock, tmp_path: Path,
+def test_cli_bad_ca_bundle_is_exit_2(tls_mock: Mock, tmp_path: Path,
                                      content: bytes | None) -> None:
     bundle = tmp_path / "bundle.pem"
     if content is not None:
@@ -83,18 +83,18 @@ def test_cli_bad_ca_bundle_is_exit_2(tls_mock: TlsMock, tmp_path: Path,
     assert tls_mock.counts(db) == (0, 0)
 
 
-def test_cli_explicit_proxy(tls_mock: TlsMock, tinyproxy: Tinyproxy) -> None:
+def test_cli_explicit_proxy(tls_mock: Mock, tinyproxy: Tinyproxy) -> None:
     db = tls_mock.database()
-    r = cli(tls_mock.token, "--api-url", tls_mock.url, "--ca-file", tls_mock.ca_file,
+    r = cli(tls_mock.token, "--api-url", tls_mock.url, "--ca-file", tls_mock.ca,
             "--proxy", tinyproxy.url, db)
     assert r.returncode == 0, r.stderr
     assert tinyproxy.connects_to(tls_mock.port) == 1, tinyproxy.log()
     assert tls_mock.counts(db) == (1, 0)
 
 
-def test_cli_env_proxy_and_no_proxy(tls_mock: TlsMock, tinyproxy: Tinyproxy) -> None:
+def test_cli_env_proxy_and_no_proxy(tls_mock: Mock, tinyproxy: Tinyproxy) -> None:
     db = tls_mock.database()
-    base = ["--api-url", tls_mock.url, "--ca-file", tls_mock.ca_file, "--status", db]
+    base = ["--api-url", tls_mock.url, "--ca-file", tls_mock.ca, "--status", db]
     r = cli(tls_mock.token, *base, env={"HTTPS_PROXY": tinyproxy.url})
     assert r.returncode == 0, r.stderr
     assert tinyproxy.connects_to(tls_mock.port) == 1, tinyproxy.log()
@@ -107,11 +107,11 @@ def test_cli_env_proxy_and_no_proxy(tls_mock: TlsMock, tinyproxy: Tinyproxy) -> 
     assert tls_mock.counts(db) == (0, 3)
 
 
-def test_cli_dead_proxy_is_exit_1_and_sends_nothing(tls_mock: TlsMock) -> None:
+def test_cli_dead_proxy_is_exit_1_and_sends_nothing(tls_mock: Mock) -> None:
     db = tls_mock.database()
     dead = f"http://user:{SECRET}@127.0.0.1:{dead_port()}"
     for args, env in ((["--proxy", dead], {}), ([], {"HTTPS_PROXY": dead})):
-        r = cli(tls_mock.token, "--api-url", tls_mock.url, "--ca-file", tls_mock.ca_file,
+        r = cli(tls_mock.token, "--api-url", tls_mock.url, "--ca-file", tls_mock.ca,
                 "--timeout", "10", *args, db, env=env)
         assert r.returncode == 1, r.stderr
         assert "proxy" in r.stderr.lower(), r.stderr
@@ -119,7 +119,7 @@ def test_cli_dead_proxy_is_exit_1_and_sends_nothing(tls_mock: TlsMock) -> None:
 
 
 @pytest.mark.parametrize("url", ["ftp://x", "not a url", f"ftp://u:{SECRET}@127.0.0.1:21"])
-def test_cli_invalid_proxy_is_exit_2(tls_mock: TlsMock, url: str) -> None:
+def test_cli_invalid_proxy_is_exit_2(tls_mock: Mock, url: str) -> None:
     db = tls_mock.database()
     r = cli(tls_mock.token, "--api-url", tls_mock.url, "--proxy", url, db)
     assert r.returncode == 2, r.stderr

@@ -16,7 +16,6 @@ import pytest
 import qovery_redeploy as qr
 
 from conftest import Mock
-from tls_support import TlsMock
 
 CHILD_BOUND = 10  # seconds: alarm() in the child, and the parent's wait
 
@@ -74,10 +73,10 @@ def test_fork_plain_http(mock: Mock) -> None:
     assert (r["redeploy"], r["status"]) == (1, 5)
 
 
-def test_fork_tls(tls_mock: TlsMock) -> None:
+def test_fork_tls(tls_mock: Mock) -> None:
     db = tls_mock.database()
     _fork_roundtrip(lambda: qr.Client(tls_mock.token, tls_mock.url, max_retries=0, timeout=5.0,
-                                      ca_file=tls_mock.ca_file, proxy=False), db)
+                                      ca_file=tls_mock.ca, proxy=False), db)
     assert tls_mock.counts(db) == (1, 5)
 
 

@@ -40,11 +40,8 @@ RESULTS: dict[str, str] = {}
 
 @pytest.fixture(scope="module")
 def matrix_mock() -> Iterator[Any]:
-    m = harness.Mock(TOKEN, DOC["settings"]["mock_args"])
-    try:
+    with harness.start_mock(DOC) as m:
         yield m
-    finally:
-        m.close()
 
 
 def _text(raw: bytes) -> str:

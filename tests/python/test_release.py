@@ -89,6 +89,42 @@ def test_this_suite_runs_against_the_release_wheel() -> None:
     assert "Tag: cp39-abi3-manylinux_2_17_x86_64" in tags, tags
 
 
+ABI3_SMOKE = """
+import json, sys, qovery_redeploy as qr
+s = qr.DeploymentStatus.from_json(json.dumps({"id": "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+    "state": "NEW_STATE", "service_deployment_status": "UP_TO_DATE",
+    "last_deployment_date": "2026-01-02T03:04:05Z", "is_part_last_deployment": True,
+    "status_details": {"action": "DEPLOY", "status": "SUCCESS"},
+    "deployment_request_id": None, "deployment_requests_count": 0}))
+assert s.state == "NEW_STATE" and not s.state.is_known and s.last_deployment_date.tzinfo
+try:  # nothing listens on the discard port: the compiled core runs and says so
+    qr.Client("tok", "http://127.0.0.1:9", max_retries=0).database_status(s.id)
+    raise SystemExit("expected a NetworkError")
+except qr.NetworkError:
+    pass
+print(sys.version.split()[0], "ok:", qr.__version__, repr(s.state))
+"""
+
+
+@pytest.mark.parametrize("version", ["3.9", "3.13"])
+def test_the_abi3_wheel_on_the_oldest_and_newest_cpython(version: str, tmp_path: Path) -> None:
+    """The same abi3 wheel installed on CPython 3.9 and 3.13 (pyenv's, if present): it imports,
+    parses a status and runs the compiled core; `python -m qovery_redeploy --version`."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found = sorted(pyenv.glob(f"{version}.*/bin/python{version}"))
+    if not found or subprocess.run([str(found[-1]), "-c", "pass"]).returncode != 0:
+        pytest.skip(f"no CPython {version} on this machine; the wheel was installed on "
+                    f"{sys.version.split()[0]} only")
+    venv = tmp_path / f"py{version}"
+    run([str(found[-1]), "-m", "venv", "--without-pip", str(venv)])
+    run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q",
+         "--no-deps", str(artifact("qovery_redeploy-*.whl"))])
+    out = run([str(venv / "bin" / "python"), "-c", ABI3_SMOKE], cwd=tmp_path).stdout
+    assert out.startswith(f"{version}.") and f"ok: {VERSION} " in out, out
+    out = run([str(venv / "bin" / "python"), "-m", "qovery_redeploy", "--version"], cwd=tmp_path).stdout
+    assert VERSION in out, out
+
+
 def test_wheel_holds_the_licences_and_needs_glibc_2_17(tmp_path: Path) -> None:
     wheel = artifact("qovery_redeploy-*.whl")
     with zipfile.ZipFile(wheel) as z:

@@ -15,12 +15,12 @@ import pytest
 import qovery_redeploy as qr
 
 from conftest import Mock
-from tls_support import Forwarder, TlsMock, Tinyproxy, dead_port
+from tls_support import Forwarder, Tinyproxy, dead_port
 
 SECRET = "s3cretpw"
 
 
-def tls_client(m: TlsMock, url: str | None = None, **kw: object) -> qr.Client:
+def tls_client(m: Mock, url: str | None = None, **kw: object) -> qr.Client:
     args: dict[str, object] = {"max_retries": 0, "timeout": 10.0, "ca_file": m.ca_file,
                                "proxy": False}
     args.update(kw)
@@ -30,7 +30,7 @@ def tls_client(m: TlsMock, url: str | None = None, **kw: object) -> qr.Client:
 # ---------------------------------------------------------------- HTTPS end to end
 
 
-def test_https_redeploy_and_wait_reaches_deployed(tls_mock: TlsMock) -> None:
+def test_https_redeploy_and_wait_reaches_deployed(tls_mock: Mock) -> None:
     db = tls_mock.database()
     seen: list[str] = []
     with tls_client(tls_mock) as c:
@@ -43,7 +43,7 @@ def test_https_redeploy_and_wait_reaches_deployed(tls_mock: TlsMock) -> None:
     assert "DEPLOYED" in seen
 
 
-def test_https_keep_alive_one_tls_connection(tls_mock: TlsMock) -> None:
+def test_https_keep_alive_one_tls_connection(tls_mock: Mock) -> None:
     db = tls_mock.database()
     fwd = Forwarder(tls_mock.port)
     try:
@@ -57,7 +57,7 @@ def test_https_keep_alive_one_tls_connection(tls_mock: TlsMock) -> None:
         fwd.close()
 
 
-def test_https_without_the_ca_is_a_tls_error(tls_mock: TlsMock) -> None:
+def test_https_without_the_ca_is_a_tls_error(tls_mock: Mock) -> None:
     db = tls_mock.database()
     with qr.Client(tls_mock.token, tls_mock.url, max_retries=2, proxy=False) as c:
         with pytest.raises(qr.TlsError) as info:
@@ -67,7 +67,7 @@ def test_https_without_the_ca_is_a_tls_error(tls_mock: TlsMock) -> None:
 
 
 @pytest.mark.parametrize("listener", ["unknown_ca", "wrong_host", "expired"])
-def test_tls_faults_never_retried_never_sent(tls_mock: TlsMock, listener: str) -> None:
+def test_tls_faults_never_retried_never_sent(tls_mock: Mock, listener: str) -> None:
     db = tls_mock.database()
     fwd = Forwarder(tls_mock.fault_port(listener))
     try:
@@ -98,10 +98,10 @@ def test_bad_ca_bundle_is_invalid_input(tmp_path: Path, content: bytes | None) -
         assert str(path) in str(info.value)
 
 
-def test_ca_bundle_from_env(tls_mock: TlsMock, tmp_path: Path,
+def test_ca_bundle_from_env(tls_mock: Mock, tmp_path: Path,
                             monkeypatch: pytest.MonkeyPatch) -> None:
     db = tls_mock.database()
-    monkeypatch.setenv("QOVERY_CA_BUNDLE", tls_mock.ca_file)
+    monkeypatch.setenv("QOVERY_CA_BUNDLE", tls_mock.ca)
     with qr.Client(tls_mock.token, tls_mock.url, max_retries=0, proxy=False) as c:
         c.database_status(db)
     empty = tmp_path / "empty.pem"
@@ -128,7 +128,7 @@ def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     return monkeypatch
 
 
-def test_explicit_proxy_tunnels(tls_mock: TlsMock, tinyproxy: Tinyproxy,
+def test_explicit_proxy_tunnels(tls_mock: Mock, tinyproxy: Tinyproxy,
                                 no_proxy_env: pytest.MonkeyPatch) -> None:
     db = tls_mock.database()
     with tls_client(tls_mock, proxy=tinyproxy.url) as c:
@@ -140,7 +140,7 @@ def test_explicit_proxy_tunnels(tls_mock: TlsMock, tinyproxy: Tinyproxy,
 
 
 @pytest.mark.parametrize("var", ["HTTPS_PROXY", "https_proxy", "ALL_PROXY"])
-def test_env_proxy_tunnels(tls_mock: TlsMock, tinyproxy: Tinyproxy,
+def test_env_proxy_tunnels(tls_mock: Mock, tinyproxy: Tinyproxy,
                            no_proxy_env: pytest.MonkeyPatch, var: str) -> None:
     no_proxy_env.setenv(var, tinyproxy.url)
     db = tls_mock.database()
@@ -149,7 +149,7 @@ def test_env_proxy_tunnels(tls_mock: TlsMock, tinyproxy: Tinyproxy,
     assert tinyproxy.connects_to(tls_mock.port) == 1, tinyproxy.log()
 
 
-def test_env_no_proxy_goes_direct(tls_mock: TlsMock, tinyproxy: Tinyproxy,
+def test_env_no_proxy_goes_direct(tls_mock: Mock, tinyproxy: Tinyproxy,
                                   no_proxy_env: pytest.MonkeyPatch) -> None:
     no_proxy_env.setenv("HTTPS_PROXY", tinyproxy.url)
     no_proxy_env.setenv("NO_PROXY", "127.0.0.1")
@@ -160,13 +160,13 @@ def test_env_no_proxy_goes_direct(tls_mock: TlsMock, tinyproxy: Tinyproxy,
     assert tinyproxy.requests() == [], tinyproxy.log()
 
 
-def test_proxy_false_ignores_env(tls_mock: TlsMock, no_proxy_env: pytest.MonkeyPatch) -> None:
+def test_proxy_false_ignores_env(tls_mock: Mock, no_proxy_env: pytest.MonkeyPatch) -> None:
     no_proxy_env.setenv("HTTPS_PROXY", f"http://127.0.0.1:{dead_port()}")
     with tls_client(tls_mock, proxy=False) as c:
         c.database_status(tls_mock.database())
 
 
-def test_dead_proxy_is_a_retried_network_error(tls_mock: TlsMock, caplog: pytest.LogCaptureFixture,
+def test_dead_proxy_is_a_retried_network_error(tls_mock: Mock, caplog: pytest.LogCaptureFixture,
                                                no_proxy_env: pytest.MonkeyPatch) -> None:
     db = tls_mock.database()
     caplog.set_level(logging.DEBUG, logger="qovery_redeploy")
@@ -196,7 +196,7 @@ def test_plain_http_never_uses_a_proxy(mock: Mock, tinyproxy: Tinyproxy,
     assert tinyproxy.requests() == [], tinyproxy.log()
 
 
-def test_proxy_credentials_never_show(tls_mock: TlsMock, caplog: pytest.LogCaptureFixture,
+def test_proxy_credentials_never_show(tls_mock: Mock, caplog: pytest.LogCaptureFixture,
                                       no_proxy_env: pytest.MonkeyPatch) -> None:
     caplog.set_level(logging.DEBUG, logger="qovery_redeploy")
     url = f"http://user:{SECRET}@127.0.0.1:{dead_port()}"
@@ -217,7 +217,7 @@ def test_invalid_proxy_url_is_invalid_input(url: str) -> None:
     assert SECRET not in str(info.value) and SECRET not in repr(info.value)
 
 
-def test_exit_with_https_clients_alive_does_not_crash(tls_mock: TlsMock) -> None:
+def test_exit_with_https_clients_alive_does_not_crash(tls_mock: Mock) -> None:
     """The interpreter exits while HTTPS clients (and their TLS connections) are alive: the
     library's thread must not take the GIL during finalization (it once logged rustls and
     hyper records to Python from there, and the process crashed with SIGSEGV at exit in about
@@ -237,7 +237,7 @@ def test_exit_with_https_clients_alive_does_not_crash(tls_mock: TlsMock) -> None
     codes = []
     for _ in range(8):
         r = subprocess.run([sys.executable, "-c", script, tls_mock.token, tls_mock.url,
-                            str(tls_mock.ca_file), db], capture_output=True, text=True, timeout=60)
+                            str(tls_mock.ca), db], capture_output=True, text=True, timeout=60)
         assert r.stdout.strip() == "ok", r
         codes.append(r.returncode)
     assert codes == [0] * 8, codes

@@ -1,104 +1,17 @@
-"""Helpers for the TLS / proxy / fork tests: ``qovery-mock --tls`` (control API over HTTPS,
-trusting only its CA), a counting TCP forwarder, a real ``tinyproxy`` with a generated
+"""Helpers for the TLS / proxy / fork tests (``qovery-mock --tls`` itself is the ``tls_mock``
+fixture, tests/mockctl.py): a counting TCP forwarder, a real ``tinyproxy`` with a generated
 configuration, a closed loopback port. Loopback only; every wait is bounded."""
 
 from __future__ import annotations
 
-import json
 import os
-import selectors
 import shutil
 import socket
-import ssl
 import subprocess
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
-import uuid
 from pathlib import Path
-from typing import Any
-
-TOKEN = "py-s3cr3t-token-5f3a9c1e"
-
-
-class TlsMock:
-    """A running ``qovery-mock --tls``: ``url`` (https://127.0.0.1:PORT), ``ca_file``."""
-
-    def __init__(self, binary: Path, extra: list[str]) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="qovery-py-mock-tls-"))
-        self.log = self.dir / "mock.log"
-        with open(self.log, "wb") as err:
-            self.proc = subprocess.Popen(
-                [str(binary), "--tls", "--tls-dir", str(self.dir), "--port", "0",
-                 "--token", TOKEN, *extra],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
-            )
-        assert self.proc.stdout is not None
-        # Raw reads on the pipe (no buffered readline): both lines usually come in one write.
-        fd = self.proc.stdout.fileno()
-        raw = b""
-        sel = selectors.DefaultSelector()
-        sel.register(fd, selectors.EVENT_READ)
-        deadline = time.monotonic() + 30
-        while raw.count(b"\n") < 2 and time.monotonic() < deadline:
-            if sel.select(timeout=max(0.0, deadline - time.monotonic())):
-                chunk = os.read(fd, 4096)
-                if not chunk:
-                    break
-                raw += chunk
-        sel.close()
-        lines = raw.decode().splitlines()
-        if len(lines) < 2 or not lines[0].startswith("https://127.0.0.1:"):
-            log = self.log.read_text()
-            self.close()
-            raise RuntimeError(f"qovery-mock --tls said {lines!r}; log: {log}")
-        self.url = lines[0]
-        self.ca_file = lines[1]
-        self.port = int(self.url.rsplit(":", 1)[1])
-        self.token = TOKEN
-        # Never through a proxy the test put in the environment (urllib reads HTTPS_PROXY).
-        self._opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({}),
-            urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=self.ca_file)))
-
-    def close(self) -> None:
-        self.proc.kill()
-        self.proc.wait(timeout=10)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def control(self, method: str, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + "/_mock" + path, data=data, method=method)
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        try:
-            with self._opener.open(req, timeout=10) as resp:
-                return json.loads(resp.read() or b"null")
-        except urllib.error.HTTPError as e:  # pragma: no cover - a test bug
-            raise AssertionError(f"mock control {method} {path}: {e.code} {e.read()!r}") from e
-
-    def database(self, **config: Any) -> str:
-        db = str(uuid.uuid4())
-        self.control("PUT", f"/databases/{db}", config)
-        return db
-
-    def faults(self, db: str, *faults: dict[str, Any]) -> None:
-        self.control("POST", f"/databases/{db}/faults", list(faults))
-
-    def counts(self, db: str) -> tuple[int, int]:
-        r: dict[str, Any] = self.control("GET", f"/databases/{db}/requests")
-        return int(r["redeploy"]), int(r["status"])
-
-    def tls_info(self) -> dict[str, str]:
-        info: dict[str, str] = self.control("GET", "/tls")
-        return info
-
-    def fault_port(self, name: str) -> int:
-        url = self.tls_info()[name]
-        assert url.startswith("https://127.0.0.1:"), url
-        return int(url.rsplit(":", 1)[1])
 
 
 class Forwarder:

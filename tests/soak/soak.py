@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "matrix"))
-import harness  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from mockctl import Control  # noqa: E402
 
 import qovery_redeploy as qr  # noqa: E402
 
@@ -127,16 +127,15 @@ def one_call(client: qr.Client, mock: Any, w: Worker, i: int, token: str,
     w.gets += gets
 
 
-def connect() -> tuple[Any, str, qr.Client]:
-    url, token = os.environ["QOVERY_MOCK_URL"], os.environ["QOVERY_MOCK_TOKEN"]
-    mock = harness.Mock(token, [], url=url)
-    client = qr.Client(token, url, timeout=5.0, max_retries=2, deadline=30.0)
-    return mock, token, client
+def connect() -> tuple[Control, str, qr.Client]:
+    mock = Control.from_env()  # QOVERY_MOCK_URL, QOVERY_MOCK_TOKEN
+    client = qr.Client(mock.token, mock.url, timeout=5.0, max_retries=2, deadline=30.0)
+    return mock, mock.token, client
 
 
 def new_worker(mock: Any, index: int) -> Worker:
     db = str(uuid.uuid4())
-    mock.control("PUT", f"/databases/{db}", {"tick_ms": 0})
+    mock.put_database(db, {"tick_ms": 0})
     return Worker(index, db)
 
 
