@@ -8,15 +8,19 @@ usable from a dynamic FFI with nothing but the header's types.
 import ctypes
 import json
 import os
+import sys
 import unittest
-import urllib.request
 import uuid
+from pathlib import Path
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char_p, c_int, c_size_t,
                     c_int64, c_uint16, c_uint32, c_uint64, c_void_p)
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from mockctl import Control  # noqa: E402  (tests/mockctl.py: the one mock helper)
+
 LIB = ctypes.CDLL(os.environ["QOVERY_LIB"])
-MOCK = os.environ["QOVERY_MOCK_URL"]
-TOKEN = b"qovery-mock-token"
+MOCK = Control.from_env()
+TOKEN = MOCK.token.encode()
 
 # Codes from the header (numbers are ABI).
 OK, INVALID_ARGUMENT, NULL_PARAMETER, NOT_FOUND, CANCELLED, DEPLOYMENT_FAILED = 0, 1, 2, 5, 17, 15
@@ -68,20 +72,13 @@ result_http_status = declare("qovery_result_http_status", c_uint16, c_void_p)
 result_count = declare("qovery_result_deployment_requests_count", c_bool, c_void_p, POINTER(c_int64))
 result_step_count = declare("qovery_result_step_count", c_size_t, c_void_p)
 result_step_name = declare("qovery_result_step_name", c_char_p, c_void_p, c_size_t)
-
-
-def mock(method, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(MOCK + path, data=data, method=method)
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return resp.status, json.loads(resp.read() or b"null")
+result_belongs = declare("qovery_result_belongs", c_uint32, c_void_p)
+result_summary = declare("qovery_result_summary", c_char_p, c_void_p)
+BELONGS_UNKNOWN, BELONGS_OURS, BELONGS_EARLIER = 0, 1, 2
 
 
 def new_database(**config):
-    db = str(uuid.uuid4())
-    code, _ = mock("PUT", f"/_mock/databases/{db}", config)
-    assert code in (200, 201), code
-    return db
+    return MOCK.database(**config)
 
 
 class Result:
@@ -107,7 +104,7 @@ class CtypesTest(unittest.TestCase):
     def setUpClass(cls):
         options = options_new()
         assert set_token(options, TOKEN) == OK
-        assert set_base_url(options, MOCK.encode()) == OK
+        assert set_base_url(options, MOCK.url.encode()) == OK
         client, error = c_void_p(), c_void_p()
         assert client_new(options, ctypes.byref(client), ctypes.byref(error)) == OK
         assert not error.value
@@ -147,13 +144,16 @@ class CtypesTest(unittest.TestCase):
             count = c_int64()
             self.assertTrue(result_count(accepted.ptr, ctypes.byref(count)))
             self.assertEqual(count.value, 1)
-            self.assertIs(mock("GET", f"/_mock/databases/{db}")[1]["last_apply_immediately"], True)
+            self.assertIs(MOCK.view(db)["last_apply_immediately"], True)
 
             seen = []
+            belongs = []
 
             @PROGRESS
             def progress(status_ptr, _user_data):
                 seen.append(result_state(status_ptr).decode())
+                belongs.append(result_belongs(status_ptr))
+                self.assertTrue(result_summary(status_ptr).decode().startswith(seen[-1] + " ("))
                 return 0
 
             wait = WaitOptions()
@@ -169,6 +169,8 @@ class CtypesTest(unittest.TestCase):
                 self.assertIsNone(result_step_name(done.ptr, 99))
             self.assertEqual(seen[-1], "DEPLOYED")
             self.assertIn("DEPLOYING", seen)
+            # Waiting for the accepted redeploy: every status carries its request id.
+            self.assertEqual(set(belongs), {BELONGS_OURS}, belongs)
 
     def test_callback_cancels(self):
         db = new_database(tick_ms=100)
