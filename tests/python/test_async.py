@@ -135,18 +135,20 @@ def test_fifty_concurrent_awaits_on_one_client(mock: Mock) -> None:
 def test_redeploy_and_wait_progress_runs_on_the_loop_thread(mock: Mock) -> None:
     db = mock.database(tick_ms=100)
 
-    async def main() -> tuple[qr.DeploymentStatus, list[tuple[str, int]], int]:
-        seen: list[tuple[str, int]] = []
+    async def main() -> tuple[qr.DeploymentStatus, list[tuple[str, int, str | None]], int]:
+        seen: list[tuple[str, int, str | None]] = []
         async with make(mock) as client:
             final = await client.redeploy_and_wait(
                 db, poll_interval=0.02, timeout=30,
-                on_progress=lambda s: seen.append((s.state, threading.get_ident())))
+                on_progress=lambda s: seen.append((s.state, threading.get_ident(), s.belongs)))
         return final, seen, threading.get_ident()
 
     final, seen, loop_thread = asyncio.run(main())
     assert final.state == "DEPLOYED"
     assert seen[0][0] == "QUEUED" and seen[-1][0] == "DEPLOYED", seen
-    assert {t for _, t in seen} == {loop_thread}
+    assert {t for _, t, _ in seen} == {loop_thread}
+    # The statuses of the deployment this call started, as the sync client says too.
+    assert {b for _, _, b in seen} == {"ours"}, seen
 
 
 def test_remembered_accepted_and_callback_exception(mock: Mock) -> None:
